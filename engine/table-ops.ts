@@ -1,0 +1,312 @@
+import type pg from "pg";
+import { streamCopy, type CopyProgress } from "./copy-stream.js";
+import {
+  createPartitionsSql,
+  createSequenceSql,
+  createTableSql,
+  dropTableSql,
+  postLoadSql,
+  setSequenceSql,
+  targetSearchPath,
+  type TableShape,
+} from "./ddl.js";
+import type { TablePhase } from "./events.js";
+import { qualify, quoteIdent, type TableRef } from "./ident.js";
+import {
+  keyHashSql,
+  keyOrderSql,
+  keyTextColumnsSql,
+  keyTupleSql,
+  keyLiteralSql,
+  type KeyColumns,
+} from "./keys.js";
+import type { SequenceDef } from "./model.js";
+import type { CopyFormat, DeltaPath } from "./report.js";
+import { syncStateCommentSql, type Fingerprint, type SyncState, type TargetTable } from "./target-state.js";
+
+export interface TableContext {
+  /** Worker session on the source, inside the run's snapshot, search_path = source schema. */
+  readonly source: pg.Client;
+  readonly destination: pg.Client;
+  /** Sequences created before the tables because several tables (or none) own them. */
+  readonly sharedSequences: ReadonlySet<number>;
+  readonly onPhase: (phase: TablePhase) => void;
+  readonly onProgress: (progress: CopyProgress) => void;
+}
+
+export interface TableOutcome {
+  rowsCopied: number;
+  bytesCopied: number;
+  sourceRows: number;
+  targetRowsBefore: number;
+  targetRowsAfter: number;
+  path: DeltaPath;
+  copyFormat: CopyFormat;
+}
+
+export function copyFormatOf(shape: TableShape): CopyFormat {
+  return shape.copyColumns.every((column) => column.binarySafe) ? "binary" : "text";
+}
+
+function sourceSelectSql(shape: TableShape, where = ""): string {
+  const columns = shape.copyColumns.map((column) => quoteIdent(column.name)).join(", ");
+  // ONLY: rows of inheritance children belong to those tables; a partitioned root is read with its partitions.
+  const only = shape.table.partitioned ? "" : "ONLY ";
+  return `SELECT ${columns} FROM ${only}${qualify(shape.table.ref)}${where ? ` WHERE ${where}` : ""}`;
+}
+
+function targetCopySql(shape: TableShape): string {
+  return `COPY ${qualify(shape.target)} (${shape.copyColumns.map((column) => quoteIdent(column.name)).join(", ")})`;
+}
+
+export function keyColumnsOf(shape: TableShape): KeyColumns | null {
+  const primaryKey = shape.table.primaryKey;
+  if (!primaryKey) return null;
+  const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
+  return primaryKey.columns.map((name) => {
+    const column = byName.get(name);
+    if (!column) throw new Error(`primary key column ${name} of ${shape.table.ref.name} not found`);
+    return column;
+  });
+}
+
+/** Every sequence the target table's columns draw from, with the column that uses it. */
+function tableSequences(shape: TableShape): { sequence: SequenceDef; column: string }[] {
+  return shape.columns.flatMap((column) => {
+    const sequence = column.identitySequence ?? column.defaultSequence;
+    return sequence ? [{ sequence, column: column.name }] : [];
+  });
+}
+
+/** Drop, create, load, index: the whole table in the destination's current transaction. */
+export async function copyTableFull(context: TableContext, shape: TableShape): Promise<TableOutcome> {
+  const { source, destination, onPhase } = context;
+  onPhase("create");
+  await destination.query(targetSearchPath(shape.target.schema));
+  await destination.query(dropTableSql(shape.target));
+  const owned = tableSequences(shape).filter(
+    ({ sequence }) =>
+      !context.sharedSequences.has(sequence.oid) &&
+      !shape.columns.some((c) => c.identitySequence === sequence),
+  );
+  for (const { sequence } of owned)
+    await destination.query(createSequenceSql(shape.target.schema, sequence, true));
+  await destination.query(createTableSql(shape));
+  for (const { sequence, column } of owned) {
+    await destination.query(
+      `ALTER SEQUENCE ${qualify({ schema: shape.target.schema, name: sequence.name })} OWNED BY ${qualify(shape.target)}.${quoteIdent(column)}`,
+    );
+  }
+  for (const statement of createPartitionsSql(shape.target, shape.table.partitions))
+    await destination.query(statement);
+
+  onPhase("copy");
+  const copyFormat = copyFormatOf(shape);
+  const copied = await streamCopy(source, destination, {
+    selectSql: sourceSelectSql(shape),
+    targetSql: targetCopySql(shape),
+    format: copyFormat,
+    // COPY FREEZE needs a table created in this transaction and refuses partitioned tables.
+    freeze: !shape.table.partitioned,
+    onProgress: context.onProgress,
+  });
+
+  onPhase("index");
+  for (const statement of postLoadSql(shape)) await destination.query(statement);
+  onPhase("sequences");
+  await advanceSequences(destination, shape, false);
+  const keys = keyColumnsOf(shape);
+  if (keys && !keys.some((key) => shape.excluded.has(key.name))) {
+    const fingerprint = await targetFingerprint(destination, shape.target, keys);
+    if (fingerprint.watermark) {
+      const state = {
+        watermark: fingerprint.watermark,
+        source: fingerprint.print,
+        target: fingerprint.print,
+      };
+      await destination.query(syncStateCommentSql(shape.target, state));
+    }
+  }
+  return {
+    rowsCopied: copied.rows,
+    bytesCopied: copied.bytes,
+    sourceRows: copied.rows,
+    targetRowsBefore: 0,
+    targetRowsAfter: copied.rows,
+    path: "full",
+    copyFormat,
+  };
+}
+
+async function advanceSequences(
+  destination: pg.Client,
+  shape: TableShape,
+  keepAhead: boolean,
+): Promise<void> {
+  for (const { sequence, column } of tableSequences(shape)) {
+    await destination.query(
+      setSequenceSql(shape.target.schema, sequence, { table: shape.target, name: column }, keepAhead),
+    );
+  }
+}
+
+async function targetFingerprint(
+  destination: pg.Client,
+  target: TableRef,
+  keys: KeyColumns,
+): Promise<{ watermark: string[] | null; print: Fingerprint }> {
+  const top = await destination.query<Record<string, string>>(
+    `SELECT ${keyTextColumnsSql(keys)} FROM ${qualify(target)} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`,
+  );
+  const row = top.rows[0];
+  const watermark = row ? keys.map((_, i) => row[`k${i}`] ?? "") : null;
+  const print = await fingerprint(destination, `FROM ${qualify(target)}`, keys);
+  return { watermark, print };
+}
+
+async function fingerprint(client: pg.Client, fromWhere: string, keys: KeyColumns): Promise<Fingerprint> {
+  const { rows } = await client.query<{ count: string; sum: string }>(
+    `SELECT count(*)::text AS count, coalesce(sum(${keyHashSql(keys)}), 0)::text AS sum ${fromWhere}`,
+  );
+  return { count: rows[0]?.count ?? "0", sum: rows[0]?.sum ?? "0" };
+}
+
+const samePrint = (a: Fingerprint, b: Fingerprint) => a.count === b.count && a.sum === b.sum;
+
+/**
+ * Copies the source rows whose key is not in the target. Fast path: with W the target's highest key, if the
+ * source keys ≤ W are provably all present (same count and hash sum as the target's, or unchanged since the
+ * recorded sync state), only keys > W can be new. Otherwise the source keys are streamed into a temporary table
+ * on the destination and anti-joined there; only the missing rows travel. No key list is ever held in Node.
+ */
+export async function syncTableDelta(
+  context: TableContext,
+  shape: TableShape,
+  existing: TargetTable,
+  keys: KeyColumns,
+): Promise<TableOutcome> {
+  const { source, destination, onPhase } = context;
+  onPhase("prepare");
+  await destination.query(targetSearchPath(shape.target.schema));
+  // Keeps other writers out until commit, so the proof below still holds when the rows land.
+  await destination.query(`LOCK TABLE ${qualify(shape.target)} IN SHARE ROW EXCLUSIVE MODE`);
+  const before = await targetFingerprint(destination, shape.target, keys);
+  const targetRowsBefore = Number(before.print.count);
+  const copyFormat = copyFormatOf(shape);
+  const copyOptions = {
+    targetSql: targetCopySql(shape),
+    format: copyFormat,
+    freeze: false,
+    onProgress: context.onProgress,
+  };
+  const fromSource = `FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`;
+
+  let path: DeltaPath;
+  let copied: CopyProgress;
+  let sourceRows: number;
+  onPhase("copy");
+  if (!before.watermark) {
+    path = "full";
+    copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
+    sourceRows = copied.rows;
+  } else {
+    const watermark = keyLiteralSql(keys, before.watermark);
+    const below = `${keyTupleSql(keys)} <= ${watermark}`;
+    const sourceBelow = await fingerprint(source, `${fromSource} WHERE ${below}`, keys);
+    const state = existing.syncState;
+    const stateProves =
+      state !== null &&
+      state.watermark.length === keys.length &&
+      state.watermark.every((value, i) => value === before.watermark?.[i]) &&
+      samePrint(state.target, before.print) &&
+      samePrint(state.source, sourceBelow);
+    if (samePrint(sourceBelow, before.print) || stateProves) {
+      path = "watermark";
+      copied = await streamCopy(source, destination, {
+        ...copyOptions,
+        selectSql: sourceSelectSql(shape, `${keyTupleSql(keys)} > ${watermark}`),
+      });
+      sourceRows = Number(sourceBelow.count) + copied.rows;
+    } else {
+      path = "anti-join";
+      ({ copied, sourceRows } = await copyMissingByAntiJoin(context, shape, keys, copyOptions));
+    }
+  }
+
+  onPhase("sequences");
+  await advanceSequences(destination, shape, true);
+  const after = await targetFingerprint(destination, shape.target, keys);
+  if (after.watermark) {
+    const sourceAfter = await fingerprint(
+      source,
+      `${fromSource} WHERE ${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`,
+      keys,
+    );
+    const state: SyncState = { watermark: after.watermark, source: sourceAfter, target: after.print };
+    await destination.query(syncStateCommentSql(shape.target, state));
+  }
+  return {
+    rowsCopied: copied.rows,
+    bytesCopied: copied.bytes,
+    sourceRows,
+    targetRowsBefore,
+    targetRowsAfter: Number(after.print.count),
+    path,
+    copyFormat,
+  };
+}
+
+const MISSING_KEY_BATCH = 5000;
+
+async function copyMissingByAntiJoin(
+  context: TableContext,
+  shape: TableShape,
+  keys: KeyColumns,
+  copyOptions: {
+    targetSql: string;
+    format: CopyFormat;
+    freeze: boolean;
+    onProgress: (p: CopyProgress) => void;
+  },
+): Promise<{ copied: CopyProgress; sourceRows: number }> {
+  const { source, destination } = context;
+  const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
+  const keyTable = "pg_temp._pgferry_source_keys";
+  await destination.query(
+    `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`,
+  );
+  const keyFormat = keys.every((key) => shape.table.columns.find((c) => c.name === key.name)?.binarySafe)
+    ? "binary"
+    : "text";
+  const streamed = await streamCopy(source, destination, {
+    selectSql: `SELECT ${keyList} FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`,
+    targetSql: `COPY ${keyTable} (${keyList})`,
+    format: keyFormat,
+    freeze: false,
+  });
+  await destination.query(`ANALYZE ${keyTable}`);
+  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`).join(" AND ");
+  await destination.query(
+    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR
+       SELECT ${keyTextColumnsSql(keys, "s")} FROM ${keyTable} s
+        WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches})`,
+  );
+  const total: CopyProgress = { rows: 0, bytes: 0 };
+  for (;;) {
+    const batch = await destination.query<Record<string, string>>(
+      `FETCH ${MISSING_KEY_BATCH} FROM _pgferry_missing`,
+    );
+    if (batch.rows.length === 0) break;
+    const values = batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""));
+    const inList = `${keyTupleSql(keys)} IN (${values.map((v) => keyLiteralSql(keys, v)).join(", ")})`;
+    const part = await streamCopy(source, destination, {
+      ...copyOptions,
+      selectSql: sourceSelectSql(shape, inList),
+      onProgress: (p) => copyOptions.onProgress({ rows: total.rows + p.rows, bytes: total.bytes + p.bytes }),
+    });
+    total.rows += part.rows;
+    total.bytes += part.bytes;
+  }
+  await destination.query("CLOSE _pgferry_missing");
+  return { copied: total, sourceRows: streamed.rows };
+}
