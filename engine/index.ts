@@ -10,3 +10,18 @@ export type * from "./report.js";
 export type * from "./events.js";
 export type * from "./spec.js";
 export { SPEC_DEFAULTS, MAX_JOBS } from "./spec.js";
+export { plan } from "./plan.js";
+export { check, type CheckReport, type EndpointCheck, type CheckItem } from "./check.js";
+export {
+  loadSpecFile,
+  loadSpecFile as loadSpec,
+  loadSpecText,
+  specFromOverrides,
+  validateSpecInput,
+  SpecError,
+  formatProblem,
+  type SpecOverrides,
+  type SpecProblem,
+  type SpecResult,
+  type LoadSpecOptions,
+} from "./spec/index.js";

@@ -173,11 +173,59 @@ async function fingerprint(client: pg.Client, fromWhere: string, keys: KeyColumn
 
 const samePrint = (a: Fingerprint, b: Fingerprint) => a.count === b.count && a.sum === b.sum;
 
+/** How a delta finds its new rows, decided from what both sides hold now. */
+export type DeltaDecision =
+  | { path: "full"; targetRowsBefore: 0 }
+  | { path: "watermark"; targetRowsBefore: number; above: string; sourceRowsBelow: number }
+  | { path: "anti-join"; targetRowsBefore: number };
+
 /**
- * Copies the source rows whose key is not in the target. Fast path: with W the target's highest key, if the
- * source keys ≤ W are provably all present (same count and hash sum as the target's, or unchanged since the
- * recorded sync state), only keys > W can be new. Otherwise the source keys are streamed into a temporary table
- * on the destination and anti-joined there; only the missing rows travel. No key list is ever held in Node.
+ * With W the target's highest key: if the source keys ≤ W are provably all present in the target (same count
+ * and hash sum as the target's, or unchanged since the recorded sync state while the target is unchanged too),
+ * only keys > W can be new — the fast path. Otherwise every key must be compared on the servers.
+ */
+export async function decideDelta(
+  source: pg.Client,
+  destination: pg.Client,
+  shape: TableShape,
+  existing: TargetTable,
+  keys: KeyColumns,
+): Promise<DeltaDecision> {
+  const before = await targetFingerprint(destination, shape.target, keys);
+  if (!before.watermark) return { path: "full", targetRowsBefore: 0 };
+  const targetRowsBefore = Number(before.print.count);
+  const watermark = keyLiteralSql(keys, before.watermark);
+  const sourceBelow = await fingerprint(
+    source,
+    `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${watermark}`,
+    keys,
+  );
+  const state = existing.syncState;
+  const stateProves =
+    state !== null &&
+    state.watermark.length === keys.length &&
+    state.watermark.every((value, i) => value === before.watermark?.[i]) &&
+    samePrint(state.target, before.print) &&
+    samePrint(state.source, sourceBelow);
+  if (samePrint(sourceBelow, before.print) || stateProves) {
+    return {
+      path: "watermark",
+      targetRowsBefore,
+      above: `${keyTupleSql(keys)} > ${watermark}`,
+      sourceRowsBelow: Number(sourceBelow.count),
+    };
+  }
+  return { path: "anti-join", targetRowsBefore };
+}
+
+function sourceFrom(shape: TableShape): string {
+  return `FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`;
+}
+
+/**
+ * Copies the source rows whose key is not in the target, by the path `decideDelta` proves safe. The anti-join
+ * streams the source keys into a temporary table on the destination and compares them there; only the missing
+ * rows travel. No key list is ever held in Node.
  */
 export async function syncTableDelta(
   context: TableContext,
@@ -190,8 +238,7 @@ export async function syncTableDelta(
   await destination.query(targetSearchPath(shape.target.schema));
   // Keeps other writers out until commit, so the proof below still holds when the rows land.
   await destination.query(`LOCK TABLE ${qualify(shape.target)} IN SHARE ROW EXCLUSIVE MODE`);
-  const before = await targetFingerprint(destination, shape.target, keys);
-  const targetRowsBefore = Number(before.print.count);
+  const decision = await decideDelta(source, destination, shape, existing, keys);
   const copyFormat = copyFormatOf(shape);
   const copyOptions = {
     targetSql: targetCopySql(shape),
@@ -199,49 +246,31 @@ export async function syncTableDelta(
     freeze: false,
     onProgress: context.onProgress,
   };
-  const fromSource = `FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`;
 
-  let path: DeltaPath;
   let copied: CopyProgress;
   let sourceRows: number;
   onPhase("copy");
-  if (!before.watermark) {
-    path = "full";
+  if (decision.path === "full") {
     copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
     sourceRows = copied.rows;
+  } else if (decision.path === "watermark") {
+    copied = await streamCopy(source, destination, {
+      ...copyOptions,
+      selectSql: sourceSelectSql(shape, decision.above),
+    });
+    sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    const watermark = keyLiteralSql(keys, before.watermark);
-    const below = `${keyTupleSql(keys)} <= ${watermark}`;
-    const sourceBelow = await fingerprint(source, `${fromSource} WHERE ${below}`, keys);
-    const state = existing.syncState;
-    const stateProves =
-      state !== null &&
-      state.watermark.length === keys.length &&
-      state.watermark.every((value, i) => value === before.watermark?.[i]) &&
-      samePrint(state.target, before.print) &&
-      samePrint(state.source, sourceBelow);
-    if (samePrint(sourceBelow, before.print) || stateProves) {
-      path = "watermark";
-      copied = await streamCopy(source, destination, {
-        ...copyOptions,
-        selectSql: sourceSelectSql(shape, `${keyTupleSql(keys)} > ${watermark}`),
-      });
-      sourceRows = Number(sourceBelow.count) + copied.rows;
-    } else {
-      path = "anti-join";
-      ({ copied, sourceRows } = await copyMissingByAntiJoin(context, shape, keys, copyOptions));
-    }
+    const keyCount = await loadSourceKeys(source, destination, shape, keys);
+    copied = await copyMissingRows(context, shape, keys, copyOptions);
+    sourceRows = keyCount;
   }
 
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
   const after = await targetFingerprint(destination, shape.target, keys);
   if (after.watermark) {
-    const sourceAfter = await fingerprint(
-      source,
-      `${fromSource} WHERE ${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`,
-      keys,
-    );
+    const below = `${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`;
+    const sourceAfter = await fingerprint(source, `${sourceFrom(shape)} WHERE ${below}`, keys);
     const state: SyncState = { watermark: after.watermark, source: sourceAfter, target: after.print };
     await destination.query(syncStateCommentSql(shape.target, state));
   }
@@ -249,16 +278,65 @@ export async function syncTableDelta(
     rowsCopied: copied.rows,
     bytesCopied: copied.bytes,
     sourceRows,
-    targetRowsBefore,
+    targetRowsBefore: decision.targetRowsBefore,
     targetRowsAfter: Number(after.print.count),
-    path,
+    path: decision.path,
     copyFormat,
   };
 }
 
+/** Counts the rows a delta would copy, without writing anything that outlives the caller's transaction. */
+export async function countNewRows(
+  source: pg.Client,
+  destination: pg.Client,
+  shape: TableShape,
+  existing: TargetTable,
+  keys: KeyColumns,
+): Promise<{ decision: DeltaDecision; newRows: number }> {
+  const decision = await decideDelta(source, destination, shape, existing, keys);
+  if (decision.path !== "anti-join") {
+    const where = decision.path === "watermark" ? ` WHERE ${decision.above}` : "";
+    const { rows } = await source.query<{ n: string }>(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
+    return { decision, newRows: Number(rows[0]?.n ?? 0) };
+  }
+  await loadSourceKeys(source, destination, shape, keys);
+  const { rows } = await destination.query<{ n: string }>(
+    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`,
+  );
+  return { decision, newRows: Number(rows[0]?.n ?? 0) };
+}
+
+const KEY_TABLE = "pg_temp._pgferry_source_keys";
+
+async function loadSourceKeys(
+  source: pg.Client,
+  destination: pg.Client,
+  shape: TableShape,
+  keys: KeyColumns,
+): Promise<number> {
+  const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
+  await destination.query(
+    `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`,
+  );
+  const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
+  const streamed = await streamCopy(source, destination, {
+    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}`,
+    targetSql: `COPY ${KEY_TABLE} (${keyList})`,
+    format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
+    freeze: false,
+  });
+  await destination.query(`ANALYZE ${KEY_TABLE}`);
+  return streamed.rows;
+}
+
+function missingKeysSql(shape: TableShape, keys: KeyColumns): string {
+  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`).join(" AND ");
+  return `FROM ${KEY_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches})`;
+}
+
 const MISSING_KEY_BATCH = 5000;
 
-async function copyMissingByAntiJoin(
+async function copyMissingRows(
   context: TableContext,
   shape: TableShape,
   keys: KeyColumns,
@@ -268,28 +346,10 @@ async function copyMissingByAntiJoin(
     freeze: boolean;
     onProgress: (p: CopyProgress) => void;
   },
-): Promise<{ copied: CopyProgress; sourceRows: number }> {
+): Promise<CopyProgress> {
   const { source, destination } = context;
-  const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
-  const keyTable = "pg_temp._pgferry_source_keys";
   await destination.query(
-    `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`,
-  );
-  const keyFormat = keys.every((key) => shape.table.columns.find((c) => c.name === key.name)?.binarySafe)
-    ? "binary"
-    : "text";
-  const streamed = await streamCopy(source, destination, {
-    selectSql: `SELECT ${keyList} FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`,
-    targetSql: `COPY ${keyTable} (${keyList})`,
-    format: keyFormat,
-    freeze: false,
-  });
-  await destination.query(`ANALYZE ${keyTable}`);
-  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`).join(" AND ");
-  await destination.query(
-    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR
-       SELECT ${keyTextColumnsSql(keys, "s")} FROM ${keyTable} s
-        WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches})`,
+    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR SELECT ${keyTextColumnsSql(keys, "s")} ${missingKeysSql(shape, keys)}`,
   );
   const total: CopyProgress = { rows: 0, bytes: 0 };
   for (;;) {
@@ -308,5 +368,5 @@ async function copyMissingByAntiJoin(
     total.bytes += part.bytes;
   }
   await destination.query("CLOSE _pgferry_missing");
-  return { copied: total, sourceRows: streamed.rows };
+  return total;
 }

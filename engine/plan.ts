@@ -1,0 +1,102 @@
+import { readSourceCatalog } from "./catalog.js";
+import { connect, SESSION_SETTINGS_SQL } from "./connection.js";
+import { targetSearchPath } from "./ddl.js";
+import { summarise, type RunReport, type TableResult } from "./report.js";
+import { toTableError } from "./run.js";
+import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
+import { SourceSnapshot } from "./sessions.js";
+import type { MigrationSpec } from "./spec.js";
+import { countNewRows, keyColumnsOf } from "./table-ops.js";
+import { readTargetTables } from "./target-state.js";
+import type pg from "pg";
+
+/**
+ * What `run` would do, table by table, without changing either database: the source is read in a READ ONLY
+ * snapshot; on the destination the only thing created is a temporary key table for tables that need the full key
+ * comparison, inside a transaction that is rolled back. `rowsCopied` is the number of rows a run would copy
+ * (estimated from the planner's statistics for tables that would be created or recreated).
+ */
+export async function plan(spec: MigrationSpec): Promise<RunReport> {
+  assertSafeTargetSchema(spec);
+  const startedAt = new Date();
+  const destination = await connect(spec.destination, "destination", spec.waitTimeoutSeconds);
+  let snapshot: SourceSnapshot | undefined;
+  try {
+    snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds);
+    await destination.query(SESSION_SETTINGS_SQL);
+    await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);
+    const planned = planTables(spec, catalog, await readTargetTables(destination, spec.targetSchema));
+    await destination.query(targetSearchPath(spec.targetSchema));
+    const tables: TableResult[] = [];
+    for (const item of planned) tables.push(await planOne(spec, item, snapshot.coordinator, destination));
+    const finishedAt = new Date();
+    return {
+      mode: spec.mode,
+      dryRun: true,
+      sourceSchema: spec.sourceSchema,
+      targetSchema: spec.targetSchema,
+      source: {
+        host: spec.source.host,
+        port: spec.source.port,
+        database: spec.source.database,
+        user: spec.source.user,
+      },
+      destination: {
+        host: spec.destination.host,
+        port: spec.destination.port,
+        database: spec.destination.database,
+        user: spec.destination.user,
+      },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      totals: summarise(tables),
+      tables,
+      notCopied: [...catalog.notCopied],
+    };
+  } finally {
+    await destination.query("ROLLBACK").catch(() => undefined);
+    await destination.end().catch(() => undefined);
+    await snapshot?.close();
+  }
+}
+
+async function planOne(
+  spec: MigrationSpec,
+  item: PlannedTable,
+  source: pg.Client,
+  destination: pg.Client,
+): Promise<TableResult> {
+  const name = item.shape.table.ref.name;
+  const base = { name, action: item.action, bytesCopied: 0, durationMs: 0 };
+  if (item.action === "skip")
+    return { ...base, status: "skipped", reason: item.reason ?? "skipped", rowsCopied: 0 };
+  if (item.failure) return { ...base, status: "failed", error: item.failure, rowsCopied: 0 };
+  const estimate = item.shape.table.estimatedRows;
+  if (item.action !== "delta" || !item.existing) {
+    return { ...base, status: "ok", rowsCopied: estimate, sourceRows: estimate, path: "full" };
+  }
+  const keys = keyColumnsOf(item.shape);
+  if (!keys) return { ...base, status: "skipped", reason: "no primary key", rowsCopied: 0 };
+  // Savepoints on both sides: one table's failure must not abort the transactions the next tables use.
+  await destination.query("SAVEPOINT plan_table");
+  await source.query("SAVEPOINT plan_table");
+  try {
+    const { decision, newRows } = await countNewRows(source, destination, item.shape, item.existing, keys);
+    await destination.query("ROLLBACK TO SAVEPOINT plan_table");
+    await source.query("RELEASE SAVEPOINT plan_table");
+    return {
+      ...base,
+      status: newRows === 0 ? "up-to-date" : "ok",
+      rowsCopied: newRows,
+      targetRowsBefore: decision.targetRowsBefore,
+      targetRowsAfter: decision.targetRowsBefore + newRows,
+      path: decision.path,
+    };
+  } catch (error) {
+    await destination.query("ROLLBACK TO SAVEPOINT plan_table").catch(() => undefined);
+    await source.query("ROLLBACK TO SAVEPOINT plan_table").catch(() => undefined);
+    return { ...base, status: "failed", error: toTableError(error, spec), rowsCopied: 0 };
+  }
+}
