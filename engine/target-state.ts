@@ -41,6 +41,7 @@ export function syncStateCommentSql(table: TableRef, state: SyncState): string {
   return `COMMENT ON TABLE ${qualify(table)} IS ${quoteLiteral(STATE_PREFIX + JSON.stringify(state))}`;
 }
 
+/** Run it with the target's search_path set (`targetSearchPath`), so types print as the source's do. */
 export async function readTargetTables(
   client: pg.Client,
   targetSchema: string,
