@@ -372,11 +372,12 @@ export function toTableError(error: unknown, spec: MigrationSpec): TableError {
   const secrets = [spec.source.password, spec.destination.password];
   if (error instanceof PgferryError) return { code: error.kind, message: redactAll(error.message, secrets) };
   const pgError = error as { code?: string; message?: string; detail?: string; hint?: string };
-  const code =
-    typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : "connection";
+  const sqlState =
+    typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : null;
+  const message = redactAll(pgError.message ?? String(error), secrets);
   return {
-    code,
-    message: redactAll(pgError.message ?? String(error), secrets),
+    code: sqlState ?? "connection-lost",
+    message: sqlState ? message : `connection lost: ${message}`,
     ...(pgError.detail ? { detail: redactAll(pgError.detail, secrets) } : {}),
     ...(pgError.hint ? { hint: redactAll(pgError.hint, secrets) } : {}),
   };

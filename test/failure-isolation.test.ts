@@ -65,8 +65,9 @@ describe("failure isolation", () => {
 
     const big = report.tables.find((t) => t.name === "big");
     assert.equal(big?.status, "failed");
-    assert.equal(big?.error?.code, "57P01", JSON.stringify(big?.error));
-    assert.match(big?.error?.message ?? "", /terminating connection/);
+    // The server's own message (57P01) or the socket's, depending on who notices first.
+    assert.ok(["57P01", "connection-lost"].includes(big?.error?.code ?? ""), JSON.stringify(big?.error));
+    assert.match(big?.error?.message ?? "", /terminating connection|connection lost/);
     assert.equal(exitCodeOf(report), 1);
     assert.equal(report.totals.tablesFailed, 1);
     assert.deepEqual(
