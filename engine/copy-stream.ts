@@ -19,7 +19,6 @@ export class RowCounter extends Transform {
   bytes = 0;
   private readonly binary: boolean;
   private headerLeft = 19;
-  private headerExtensionLeft = -1;
   /** Bytes still to skip inside a field value. */
   private skip = 0;
   private fieldsLeft = 0;
@@ -57,16 +56,13 @@ export class RowCounter extends Transform {
         const take = Math.min(this.headerLeft, chunk.length - offset);
         // The header ends with a 4-byte extension-area length; collect it to skip the extension.
         for (let i = 0; i < take; i++) {
-          const position = 19 - this.headerLeft + i;
-          if (position >= 15) this.pending.push(chunk[offset + i] ?? 0);
+          if (19 - this.headerLeft + i >= 15) this.pending.push(chunk[offset + i] ?? 0);
         }
         this.headerLeft -= take;
         offset += take;
         if (this.headerLeft === 0) {
-          this.headerExtensionLeft =
-            this.pending.length === 4 ? Buffer.from(this.pending).readUInt32BE(0) : 0;
+          this.skip = Buffer.from(this.pending).readUInt32BE(0);
           this.pending.length = 0;
-          this.skip = this.headerExtensionLeft;
         }
         continue;
       }
@@ -76,20 +72,26 @@ export class RowCounter extends Transform {
         offset += take;
         continue;
       }
-      this.pending.push(chunk[offset] ?? 0);
-      offset += 1;
-      if (this.pending.length < this.needed) continue;
-      const bytes = Buffer.from(this.pending);
-      this.pending.length = 0;
-      if (this.needed === 2) {
-        const fieldCount = bytes.readInt16BE(0);
-        if (fieldCount === -1) continue;
-        this.rows += 1;
-        this.fieldsLeft = fieldCount;
-        if (fieldCount > 0) this.needed = 4;
+      let value: number;
+      if (this.pending.length === 0 && offset + this.needed <= chunk.length) {
+        value = this.needed === 2 ? chunk.readInt16BE(offset) : chunk.readInt32BE(offset);
+        offset += this.needed;
       } else {
-        const length = bytes.readInt32BE(0);
-        this.skip = length > 0 ? length : 0;
+        // A count or length split across two chunks.
+        this.pending.push(chunk[offset] ?? 0);
+        offset += 1;
+        if (this.pending.length < this.needed) continue;
+        const bytes = Buffer.from(this.pending);
+        this.pending.length = 0;
+        value = this.needed === 2 ? bytes.readInt16BE(0) : bytes.readInt32BE(0);
+      }
+      if (this.needed === 2) {
+        if (value === -1) continue;
+        this.rows += 1;
+        this.fieldsLeft = value;
+        if (value > 0) this.needed = 4;
+      } else {
+        this.skip = value > 0 ? value : 0;
         this.fieldsLeft -= 1;
         if (this.fieldsLeft === 0) this.needed = 2;
       }

@@ -302,6 +302,8 @@ async function openSourceWorker(resources: RunResources, sourceSchema: string): 
 async function openDestinationWorker(spec: MigrationSpec): Promise<pg.Client> {
   const client = await connect(spec.destination, "destination");
   await client.query(SESSION_SETTINGS_SQL);
+  // Index and primary key builds after the load sort in memory up to this much instead of spilling to disk.
+  await client.query("SET maintenance_work_mem TO '256MB'");
   return client;
 }
 
