@@ -1,6 +1,7 @@
 import { readSourceCatalog } from "./catalog.js";
 import { connect, SESSION_SETTINGS_SQL } from "./connection.js";
 import { targetSearchPath } from "./ddl.js";
+import { qualify } from "./ident.js";
 import { summarise, type RunReport, type TableResult } from "./report.js";
 import { toTableError } from "./run.js";
 import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
@@ -13,8 +14,9 @@ import type pg from "pg";
 /**
  * What `run` would do, table by table, without changing either database: the source is read in a READ ONLY
  * snapshot; on the destination the only thing created is a temporary key table for tables that need the full key
- * comparison, inside a transaction that is rolled back. `rowsCopied` is the number of rows a run would copy
- * (estimated from the planner's statistics for tables that would be created or recreated).
+ * comparison, inside a transaction that is rolled back. `rowsCopied` is the number of rows a run would copy:
+ * for tables that would be created or recreated, the planner's estimate (`rowsEstimated`) unless the table was
+ * never analyzed.
  */
 export async function plan(spec: MigrationSpec): Promise<RunReport> {
   assertSafeTargetSchema(spec);
@@ -62,6 +64,14 @@ export async function plan(spec: MigrationSpec): Promise<RunReport> {
   }
 }
 
+async function exactCount(source: pg.Client, item: PlannedTable): Promise<number> {
+  const only = item.shape.table.partitioned ? "" : "ONLY ";
+  const { rows } = await source.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${only}${qualify(item.shape.table.ref)}`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 async function planOne(
   spec: MigrationSpec,
   item: PlannedTable,
@@ -73,9 +83,18 @@ async function planOne(
   if (item.action === "skip")
     return { ...base, status: "skipped", reason: item.reason ?? "skipped", rowsCopied: 0 };
   if (item.failure) return { ...base, status: "failed", error: item.failure, rowsCopied: 0 };
-  const estimate = item.shape.table.estimatedRows;
   if (item.action !== "delta" || !item.existing) {
-    return { ...base, status: "ok", rowsCopied: estimate, sourceRows: estimate, path: "full" };
+    // A table never analyzed has no estimate (reltuples 0 or -1): count it rather than claim it is empty.
+    const estimate = item.shape.table.estimatedRows;
+    const rows = estimate > 0 ? estimate : await exactCount(source, item);
+    return {
+      ...base,
+      status: "ok",
+      rowsCopied: rows,
+      sourceRows: rows,
+      path: "full",
+      rowsEstimated: estimate > 0,
+    };
   }
   const keys = keyColumnsOf(item.shape);
   if (!keys) return { ...base, status: "skipped", reason: "no primary key", rowsCopied: 0 };

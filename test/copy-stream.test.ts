@@ -10,7 +10,7 @@ function binaryCopy(rows: (Buffer | null)[][], extension = Buffer.alloc(0)): Buf
     Buffer.alloc(4),
   ]);
   header.writeUInt32BE(extension.length, 15);
-  const parts = [header, extension];
+  const parts: Buffer[] = [header, extension];
   for (const row of rows) {
     const count = Buffer.alloc(2);
     count.writeInt16BE(row.length);

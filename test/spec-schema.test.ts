@@ -92,6 +92,7 @@ const TABLE_RESULT_KEYS = {
   targetRowsAfter: true,
   path: true,
   copyFormat: true,
+  rowsEstimated: true,
   excludedColumns: true,
   durationMs: true,
   error: true,
