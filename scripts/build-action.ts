@@ -32,6 +32,9 @@ export async function buildAction(outfile: string): Promise<void> {
     },
     // pg loads pg-native only when `pg.native` is used, which pgferry never does.
     external: ["pg-native"],
+    // Module paths end up in the bundle's comments: keep them relative to the checkout even where node_modules
+    // is a symlink, so the bundle is the same wherever it is built.
+    preserveSymlinks: true,
     legalComments: "inline",
     charset: "utf8",
     sourcemap: false,
