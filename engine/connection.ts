@@ -57,20 +57,44 @@ const SSL_UNSUPPORTED = /does not support SSL/i;
  * Opens a client, retrying transient failures (server starting up, connection refused) with backoff for at most
  * `retryForSeconds`, and turns every failure into a PgferryError that says which side and what went wrong.
  */
-export async function connect(config: ConnectionConfig, side: Side, retryForSeconds = 0): Promise<pg.Client> {
+export async function connect(
+  config: ConnectionConfig,
+  side: Side,
+  retryForSeconds = 0,
+  signal?: AbortSignal,
+): Promise<pg.Client> {
   const deadline = Date.now() + retryForSeconds * 1000;
   let delay = 250;
   for (;;) {
     try {
-      return await connectOnce(config);
+      return await withoutIdleTimeouts(await connectOnce(config));
     } catch (error) {
       if (isTransient(error) && Date.now() + delay < deadline) {
-        await sleep(delay);
+        await sleep(delay, undefined, { signal });
         delay = Math.min(delay * 2, 4000);
         continue;
       }
       throw classifyConnectError(error, config, side);
     }
+  }
+}
+
+/**
+ * A run keeps sessions idle on purpose: the source snapshot's transaction for the whole run, a worker's source
+ * transaction while the destination builds indexes, the control session that holds the run lock. A server's idle
+ * timeouts would end them, and with them the snapshot or the lock. `set_config` through `pg_settings`, because
+ * `idle_session_timeout` only exists from PostgreSQL 14 on.
+ */
+const NO_IDLE_TIMEOUTS_SQL = `SELECT set_config(name, '0', false) FROM pg_settings
+  WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout')`;
+
+async function withoutIdleTimeouts(client: pg.Client): Promise<pg.Client> {
+  try {
+    await client.query(NO_IDLE_TIMEOUTS_SQL);
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
   }
 }
 
@@ -100,7 +124,8 @@ async function connectOnce(config: ConnectionConfig): Promise<pg.Client> {
 }
 
 export function classifyConnectError(error: unknown, config: ConnectionConfig, side: Side): PgferryError {
-  const where = `${side} ${describeEndpoint(config)}`;
+  // A URL pasted into the database or user field would carry the password into the message.
+  const where = redactSecret(`${side} ${describeEndpoint(config)}`, config.password);
   const code = (error as { code?: string }).code ?? "";
   const message = redactSecret(error instanceof Error ? error.message : String(error), config.password);
   if (["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code)) {
@@ -121,7 +146,7 @@ export function classifyConnectError(error: unknown, config: ConnectionConfig, s
   if (code === "3D000") {
     return new PgferryError(
       "database-missing",
-      `The ${side} database "${config.database}" does not exist on ${config.host}:${config.port}.`,
+      `The ${side} database "${redactSecret(config.database, config.password)}" does not exist on ${config.host}:${config.port}.`,
     );
   }
   if (code === "42501") {

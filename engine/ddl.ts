@@ -162,8 +162,16 @@ export function createTypeSql(schema: string, type: UserTypeDef): string {
       if (type.collation) parts.push(`COLLATE ${type.collation}`);
       if (type.defaultExpr !== null) parts.push(`DEFAULT ${type.defaultExpr}`);
       if (type.notNull) parts.push("NOT NULL");
-      for (const check of type.checks) parts.push(`CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`);
-      return parts.join(" ");
+      // CREATE DOMAIN refuses NOT VALID: such checks are added afterwards, as in the source.
+      const notValid = type.checks.filter((check) => check.definition.endsWith("NOT VALID"));
+      for (const check of type.checks.filter((c) => !notValid.includes(c)))
+        parts.push(`CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`);
+      return [
+        parts.join(" "),
+        ...notValid.map(
+          (check) => `ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`,
+        ),
+      ].join("; ");
     }
   }
 }
@@ -189,6 +197,7 @@ export function setSequenceSql(
   return `SELECT setval(${seq}::regclass, coalesce(${value}, ${sequence.start})::bigint, ${value} IS NOT NULL)`;
 }
 
+/** Without CASCADE: see `dropTargetTable` for what may depend on a target table. */
 export function dropTableSql(target: TableRef): string {
-  return `DROP TABLE IF EXISTS ${qualify(target)} CASCADE`;
+  return `DROP TABLE IF EXISTS ${qualify(target)}`;
 }

@@ -25,6 +25,8 @@ interface RunResources {
   snapshot?: SourceSnapshot;
   control?: pg.Client;
   locked?: boolean;
+  /** Why the control session (and with it the run's lock) was lost, once it was. */
+  controlLost?: string;
   workers: { source?: pg.Client; destination?: pg.Client }[];
 }
 
@@ -35,8 +37,14 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   const resources: RunResources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
-    resources.control = await connect(spec.destination, "destination", spec.waitTimeoutSeconds);
-    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds);
+    resources.control = await connect(
+      spec.destination,
+      "destination",
+      spec.waitTimeoutSeconds,
+      options.signal,
+    );
+    resources.control.on("error", (error: Error) => (resources.controlLost ??= error.message));
+    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds, options.signal);
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),
@@ -48,6 +56,7 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
       spec.onLocked,
       spec.waitTimeoutSeconds,
       () => emit({ type: "lock-wait", targetSchema: spec.targetSchema }),
+      options.signal,
     );
     resources.locked = true;
     throwIfAborted(options.signal);
@@ -83,7 +92,9 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
       options.signal,
     );
     throwIfAborted(options.signal);
+    if (resources.controlLost !== undefined) throw controlLostError(spec, resources, secrets);
     const foreignKeys = await restoreForeignKeys(resources.control, spec.targetSchema, catalog, planned);
+    if (resources.controlLost !== undefined) throw controlLostError(spec, resources, secrets);
 
     const finishedAt = new Date();
     const tables = planned.map((p) => results.get(p.shape.table.ref.name) ?? notRun(p));
@@ -106,6 +117,8 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   } catch (error) {
     if (options.signal?.aborted)
       throw new PgferryError("interrupted", "Interrupted: the table in flight was rolled back.");
+    if (resources.controlLost !== undefined && !(error instanceof PgferryError))
+      throw controlLostError(spec, resources, secrets);
     throw error;
   } finally {
     await closeAll(resources, spec.targetSchema);
@@ -143,6 +156,23 @@ function setupError(error: unknown, targetSchema: string, secrets: (string | und
     );
   }
   return error;
+}
+
+/** A session advisory lock ends with its session: the run stops taking tables and says what happened. */
+function controlLostError(
+  spec: MigrationSpec,
+  resources: RunResources,
+  secrets: (string | undefined)[],
+): PgferryError {
+  const reason = redactAll(resources.controlLost ?? "", secrets);
+  return new PgferryError(
+    "connection-lost",
+    `Lost the destination session that holds the lock on target schema "${spec.targetSchema}" (${describeEndpoint(spec.destination)}): ${reason}. Tables already finished are committed; every other table kept its previous version.`,
+    {
+      hint: "Run again: it starts from what the target holds now.",
+      exitCode: resources.workers.length > 0 ? 1 : 2,
+    },
+  );
 }
 
 function redactAll(text: string, secrets: readonly (string | undefined)[]): string {
@@ -191,14 +221,14 @@ async function copyAll(
   );
   const worker = async (slot: number) => {
     resources.workers[slot] = {};
-    while (next < queue.length && !signal?.aborted) {
+    while (next < queue.length && !signal?.aborted && resources.controlLost === undefined) {
       const item = queue[next++];
       if (!item) break;
       const name = item.shape.table.ref.name;
       await Promise.all((waitFor.get(name) ?? []).map((parent) => finished.get(parent)?.promise));
       const index = ++started;
       emit({ type: "table-start", table: name, index, total, action: item.action });
-      const result = await processTable(spec, item, sharedSequences, resources, slot, emit);
+      const result = await processTable(spec, item, sharedSequences, resources, slot, emit, signal);
       results.set(name, result);
       emit({ type: "table-finish", table: name, index, total, result });
       finished.get(name)?.resolve();
@@ -219,6 +249,7 @@ async function processTable(
   resources: RunResources,
   slot: number,
   emit: ProgressListener,
+  signal: AbortSignal | undefined,
 ): Promise<TableResult> {
   const name = item.shape.table.ref.name;
   const base = {
@@ -250,6 +281,8 @@ async function processTable(
       emit({ type: "table-progress", table: name, rows, bytes }),
   };
   try {
+    // Sessions opened while the run was being interrupted missed its cancel.
+    signal?.throwIfAborted();
     await destination.query("BEGIN");
     let outcome: TableOutcome;
     if (item.action === "delta" && item.existing) {
@@ -304,6 +337,9 @@ async function openDestinationWorker(spec: MigrationSpec): Promise<pg.Client> {
   await client.query(SESSION_SETTINGS_SQL);
   // Index and primary key builds after the load sort in memory up to this much instead of spilling to disk.
   await client.query("SET maintenance_work_mem TO '256MB'");
+  // The anti-join's key table lives in temp buffers (default 8MB): allowed up to this much before it spills to
+  // disk. Only settable before the session's first use of a temporary table.
+  await client.query("SET temp_buffers TO '256MB'");
   return client;
 }
 
@@ -326,6 +362,13 @@ async function cancelWorkers(resources: RunResources): Promise<void> {
     cancel(resources.control, destinationPids),
     cancel(resources.snapshot?.coordinator, sourcePids),
   ]);
+  // A cancel that reaches a session between two statements is lost: closed, the session fails its next statement
+  // at once, and the server rolls its transaction back.
+  await Promise.all(
+    resources.workers
+      .flatMap((w) => [w.source, w.destination])
+      .map((client) => client?.end().catch(() => undefined)),
+  );
 }
 
 export function toTableError(error: unknown, spec: MigrationSpec): TableError {

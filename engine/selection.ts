@@ -95,6 +95,16 @@ export function selectTables(spec: MigrationSpec, catalog: SourceCatalog): Selec
       `Nothing to copy: no table of source schema "${catalog.schema}" is selected.`,
     );
   }
+  const unreadable = selected
+    .filter(({ table }) => !table.canSelect)
+    .map(({ table }) => `"${table.ref.name}"`);
+  if (unreadable.length > 0) {
+    throw new PgferryError(
+      "privilege",
+      `The source user may not read ${unreadable.length === 1 ? "table" : "tables"} ${unreadable.join(", ")} of schema "${catalog.schema}" (no SELECT privilege).`,
+      { hint: "GRANT SELECT on them to the source user, or leave them out with exclude." },
+    );
+  }
   return selected;
 }
 

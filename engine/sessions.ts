@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { connect, SESSION_SETTINGS_SQL } from "./connection.js";
 import { PgferryError } from "./errors.js";
@@ -14,8 +15,12 @@ export class SourceSnapshot {
     private readonly config: ConnectionConfig,
   ) {}
 
-  static async open(config: ConnectionConfig, retryForSeconds: number): Promise<SourceSnapshot> {
-    const client = await connect(config, "source", retryForSeconds);
+  static async open(
+    config: ConnectionConfig,
+    retryForSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<SourceSnapshot> {
+    const client = await connect(config, "source", retryForSeconds, signal);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -49,6 +54,7 @@ export class SourceSnapshot {
 
 /** Two int4 halves of the advisory lock key: a fixed pgferry class and a hash of database + schema. */
 const LOCK_CLASS = 0x70676672; // "pgfr"
+const LOCK_POLL_MS = 200;
 
 export async function acquireTargetLock(
   client: pg.Client,
@@ -56,13 +62,16 @@ export async function acquireTargetLock(
   behaviour: "wait" | "fail",
   waitSeconds: number,
   onWait: () => void,
+  signal?: AbortSignal,
 ): Promise<void> {
-  const key = "hashtext(current_database() || '.' || $1)";
-  const tried = await client.query<{ ok: boolean }>(
-    `SELECT pg_try_advisory_lock(${LOCK_CLASS}, ${key}) AS ok`,
-    [targetSchema],
-  );
-  if (tried.rows[0]?.ok) return;
+  const tryLock = async () => {
+    const { rows } = await client.query<{ ok: boolean }>(
+      `SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_database() || '.' || $1)) AS ok`,
+      [targetSchema],
+    );
+    return rows[0]?.ok === true;
+  };
+  if (await tryLock()) return;
   const busy = new PgferryError(
     "locked",
     `Another pgferry run holds the lock on target schema "${targetSchema}"${behaviour === "wait" ? ` (waited ${waitSeconds} s)` : ""}.`,
@@ -75,15 +84,13 @@ export async function acquireTargetLock(
   );
   if (behaviour === "fail") throw busy;
   onWait();
-  await client.query(`SET lock_timeout TO ${Math.max(1, Math.round(waitSeconds * 1000))}`);
-  try {
-    await client.query(`SELECT pg_advisory_lock(${LOCK_CLASS}, ${key})`, [targetSchema]);
-  } catch (error) {
-    if ((error as { code?: string }).code === "55P03") throw busy;
-    throw error;
-  } finally {
-    await client.query("RESET lock_timeout").catch(() => undefined);
+  // Polled rather than a blocking pg_advisory_lock(): an interrupted run must stop waiting at once.
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (Date.now() < deadline) {
+    await sleep(LOCK_POLL_MS, undefined, { signal });
+    if (await tryLock()) return;
   }
+  throw busy;
 }
 
 export async function releaseTargetLock(client: pg.Client, targetSchema: string): Promise<void> {

@@ -78,12 +78,46 @@ function tableSequences(shape: TableShape): { sequence: SequenceDef; column: str
   });
 }
 
+/**
+ * Foreign keys of other target tables that point at this one are dropped with it, and restored after the loads.
+ * Anything else that depends on the table (a view, a foreign key of a table in another schema) was made by someone
+ * else and is not pgferry's to drop: the DROP fails with 2BP01, which names it, and the table keeps its previous
+ * version.
+ */
+async function dropTargetTable(destination: pg.Client, target: TableRef): Promise<void> {
+  // conparentid = 0: the constraints of partitions are dropped with their parent's.
+  const { rows } = await destination.query<{ child: string; name: string }>(
+    `SELECT c.relname AS child, con.conname AS name
+       FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE con.contype = 'f' AND con.confrelid = to_regclass($1) AND con.conrelid <> con.confrelid
+        AND con.conparentid = 0 AND n.nspname = $2`,
+    [qualify(target), target.schema],
+  );
+  // IF EXISTS: a worker recreating the other table at the same time may have dropped it first.
+  for (const { child, name } of rows) {
+    await destination.query(
+      `ALTER TABLE IF EXISTS ${qualify({ schema: target.schema, name: child })} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`,
+    );
+  }
+  try {
+    await destination.query(dropTableSql(target));
+  } catch (error) {
+    // PostgreSQL's own hint suggests DROP ... CASCADE.
+    if ((error as { code?: string }).code === "2BP01") {
+      Object.assign(error as object, {
+        hint: "Drop what depends on the table before a full refresh and recreate it after, or sync the table with strategy: delta (incremental), which never drops it.",
+      });
+    }
+    throw error;
+  }
+}
+
 /** Drop, create, load, index: the whole table in the destination's current transaction. */
 export async function copyTableFull(context: TableContext, shape: TableShape): Promise<TableOutcome> {
   const { source, destination, onPhase } = context;
   onPhase("create");
   await destination.query(targetSearchPath(shape.target.schema));
-  await destination.query(dropTableSql(shape.target));
+  await dropTargetTable(destination, shape.target);
   const owned = tableSequences(shape).filter(
     ({ sequence }) =>
       !context.sharedSequences.has(sequence.oid) &&
@@ -173,10 +207,24 @@ async function fingerprint(client: pg.Client, fromWhere: string, keys: KeyColumn
 
 const samePrint = (a: Fingerprint, b: Fingerprint) => a.count === b.count && a.sum === b.sum;
 
+/** Fingerprints are sums, so the fingerprint of a union of disjoint key sets is the sum of theirs. */
+const addPrints = (a: Fingerprint, b: Fingerprint): Fingerprint => ({
+  count: (BigInt(a.count) + BigInt(b.count)).toString(),
+  sum: (BigInt(a.sum) + BigInt(b.sum)).toString(),
+});
+
 /** How a delta finds its new rows, decided from what both sides hold now. */
 export type DeltaDecision =
   | { path: "full"; targetRowsBefore: 0 }
-  | { path: "watermark"; targetRowsBefore: number; above: string; sourceRowsBelow: number }
+  | {
+      path: "watermark";
+      targetRowsBefore: number;
+      above: string;
+      sourceRowsBelow: number;
+      watermark: string[];
+      sourceBelow: Fingerprint;
+      targetBefore: Fingerprint;
+    }
   | { path: "anti-join"; targetRowsBefore: number };
 
 /**
@@ -213,6 +261,9 @@ export async function decideDelta(
       targetRowsBefore,
       above: `${keyTupleSql(keys)} > ${watermark}`,
       sourceRowsBelow: Number(sourceBelow.count),
+      watermark: before.watermark,
+      sourceBelow,
+      targetBefore: before.print,
     };
   }
   return { path: "anti-join", targetRowsBefore };
@@ -267,22 +318,64 @@ export async function syncTableDelta(
 
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const after = await targetFingerprint(destination, shape.target, keys);
-  if (after.watermark) {
-    const below = `${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`;
-    const sourceAfter = await fingerprint(source, `${sourceFrom(shape)} WHERE ${below}`, keys);
-    const state: SyncState = { watermark: after.watermark, source: sourceAfter, target: after.print };
-    await destination.query(syncStateCommentSql(shape.target, state));
-  }
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows);
+  if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
     bytesCopied: copied.bytes,
     sourceRows,
     targetRowsBefore: decision.targetRowsBefore,
-    targetRowsAfter: Number(after.print.count),
+    targetRowsAfter: decision.targetRowsBefore + copied.rows,
     path: decision.path,
     copyFormat,
   };
+}
+
+/**
+ * The sync state to record after a delta, computed from what the run already knows wherever it can: on the
+ * watermark path the copied rows are exactly the source rows above the old watermark, so both fingerprints grow by
+ * theirs (one index range scan of the new rows); after an anti-join every source key is in the target, so the
+ * source's fingerprint is that of the key table. `null` when nothing changed: the recorded state still holds.
+ */
+async function syncStateAfter(
+  context: TableContext,
+  shape: TableShape,
+  keys: KeyColumns,
+  decision: DeltaDecision,
+  rowsCopied: number,
+): Promise<SyncState | null> {
+  const { source, destination } = context;
+  if (decision.path === "watermark") {
+    if (rowsCopied === 0) return null;
+    const where = `${sourceFrom(shape)} WHERE ${decision.above}`;
+    const added = await fingerprint(source, where, keys);
+    if (Number(added.count) === rowsCopied) {
+      const top = await source.query<Record<string, string>>(
+        `SELECT ${keyTextColumnsSql(keys)} ${where} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`,
+      );
+      const row = top.rows[0];
+      if (row) {
+        return {
+          watermark: keys.map((_, i) => row[`k${i}`] ?? ""),
+          source: addPrints(decision.sourceBelow, added),
+          target: addPrints(decision.targetBefore, added),
+        };
+      }
+    }
+  }
+  const after = await targetFingerprint(destination, shape.target, keys);
+  if (!after.watermark) return null;
+  const sourcePrint =
+    decision.path === "anti-join"
+      ? await fingerprint(destination, `FROM ${KEY_TABLE}`, keys)
+      : decision.path === "full"
+        ? after.print
+        : await fingerprint(
+            source,
+            `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`,
+            keys,
+          );
+  return { watermark: after.watermark, source: sourcePrint, target: after.print };
 }
 
 /** Counts the rows a delta would copy, without writing anything that outlives the caller's transaction. */

@@ -35,7 +35,10 @@ export async function prepareTargetSchema(
 ): Promise<void> {
   await client.query("BEGIN");
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(targetSchema)}`);
+    // CREATE SCHEMA checks CREATE on the database even with IF NOT EXISTS and the schema there: a user who owns
+    // the target schema must not need that privilege.
+    const schema = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [targetSchema]);
+    if (schema.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(targetSchema)}`);
     await client.query(targetSearchPath(targetSchema));
     const existing = await client.query<{ name: string; labels: string[] }>(
       `SELECT t.typname AS name,

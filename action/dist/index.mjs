@@ -40782,6 +40782,8 @@ SELECT i.indrelid::int8 AS table_oid, ic.relname AS name, i.indisunique AS is_un
            (SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE n.oid = t.relnamespace) || '.' || quote_ident(t.relname) AS qualified
   ) d
  WHERE i.indrelid = ANY($1::oid[])
+   -- An invalid index is one a failed or unfinished CREATE INDEX CONCURRENTLY left behind: not in use.
+   AND i.indisvalid
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                     WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
  ORDER BY i.indrelid, ic.relname`;
@@ -41055,20 +41057,31 @@ function isTransient(error2) {
   return code === "57P03" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "53300";
 }
 var SSL_UNSUPPORTED = /does not support SSL/i;
-async function connect(config, side, retryForSeconds = 0) {
+async function connect(config, side, retryForSeconds = 0, signal) {
   const deadline = Date.now() + retryForSeconds * 1e3;
   let delay = 250;
   for (; ; ) {
     try {
-      return await connectOnce(config);
+      return await withoutIdleTimeouts(await connectOnce(config));
     } catch (error2) {
       if (isTransient(error2) && Date.now() + delay < deadline) {
-        await sleep(delay);
+        await sleep(delay, void 0, { signal });
         delay = Math.min(delay * 2, 4e3);
         continue;
       }
       throw classifyConnectError(error2, config, side);
     }
+  }
+}
+var NO_IDLE_TIMEOUTS_SQL = `SELECT set_config(name, '0', false) FROM pg_settings
+  WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout')`;
+async function withoutIdleTimeouts(client) {
+  try {
+    await client.query(NO_IDLE_TIMEOUTS_SQL);
+    return client;
+  } catch (error2) {
+    await client.end().catch(() => void 0);
+    throw error2;
   }
 }
 async function connectOnce(config) {
@@ -41095,7 +41108,7 @@ async function connectOnce(config) {
   }
 }
 function classifyConnectError(error2, config, side) {
-  const where = `${side} ${describeEndpoint(config)}`;
+  const where = redactSecret(`${side} ${describeEndpoint(config)}`, config.password);
   const code = error2.code ?? "";
   const message = redactSecret(error2 instanceof Error ? error2.message : String(error2), config.password);
   if (["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code)) {
@@ -41116,7 +41129,7 @@ function classifyConnectError(error2, config, side) {
   if (code === "3D000") {
     return new PgferryError(
       "database-missing",
-      `The ${side} database "${config.database}" does not exist on ${config.host}:${config.port}.`
+      `The ${side} database "${redactSecret(config.database, config.password)}" does not exist on ${config.host}:${config.port}.`
     );
   }
   if (code === "42501") {
@@ -41267,8 +41280,15 @@ function createTypeSql(schema, type) {
       if (type.collation) parts.push(`COLLATE ${type.collation}`);
       if (type.defaultExpr !== null) parts.push(`DEFAULT ${type.defaultExpr}`);
       if (type.notNull) parts.push("NOT NULL");
-      for (const check2 of type.checks) parts.push(`CONSTRAINT ${quoteIdent(check2.name)} ${check2.definition}`);
-      return parts.join(" ");
+      const notValid = type.checks.filter((check2) => check2.definition.endsWith("NOT VALID"));
+      for (const check2 of type.checks.filter((c) => !notValid.includes(c)))
+        parts.push(`CONSTRAINT ${quoteIdent(check2.name)} ${check2.definition}`);
+      return [
+        parts.join(" "),
+        ...notValid.map(
+          (check2) => `ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(check2.name)} ${check2.definition}`
+        )
+      ].join("; ");
     }
   }
 }
@@ -41281,7 +41301,7 @@ function setSequenceSql(schema, sequence, column, keepAhead = false) {
   return `SELECT setval(${seq}::regclass, coalesce(${value}, ${sequence.start})::bigint, ${value} IS NOT NULL)`;
 }
 function dropTableSql(target) {
-  return `DROP TABLE IF EXISTS ${qualify(target)} CASCADE`;
+  return `DROP TABLE IF EXISTS ${qualify(target)}`;
 }
 
 // engine/report.ts
@@ -41535,11 +41555,35 @@ function tableSequences(shape) {
     return sequence ? [{ sequence, column: column.name }] : [];
   });
 }
+async function dropTargetTable(destination, target) {
+  const { rows: rows2 } = await destination.query(
+    `SELECT c.relname AS child, con.conname AS name
+       FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE con.contype = 'f' AND con.confrelid = to_regclass($1) AND con.conrelid <> con.confrelid
+        AND con.conparentid = 0 AND n.nspname = $2`,
+    [qualify(target), target.schema]
+  );
+  for (const { child, name } of rows2) {
+    await destination.query(
+      `ALTER TABLE IF EXISTS ${qualify({ schema: target.schema, name: child })} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`
+    );
+  }
+  try {
+    await destination.query(dropTableSql(target));
+  } catch (error2) {
+    if (error2.code === "2BP01") {
+      Object.assign(error2, {
+        hint: "Drop what depends on the table before a full refresh and recreate it after, or sync the table with strategy: delta (incremental), which never drops it."
+      });
+    }
+    throw error2;
+  }
+}
 async function copyTableFull(context, shape) {
   const { source, destination, onPhase } = context;
   onPhase("create");
   await destination.query(targetSearchPath(shape.target.schema));
-  await destination.query(dropTableSql(shape.target));
+  await dropTargetTable(destination, shape.target);
   const owned = tableSequences(shape).filter(
     ({ sequence }) => !context.sharedSequences.has(sequence.oid) && !shape.columns.some((c) => c.identitySequence === sequence)
   );
@@ -41612,6 +41656,10 @@ async function fingerprint(client, fromWhere, keys) {
   return { count: rows2[0]?.count ?? "0", sum: rows2[0]?.sum ?? "0" };
 }
 var samePrint = (a, b) => a.count === b.count && a.sum === b.sum;
+var addPrints = (a, b) => ({
+  count: (BigInt(a.count) + BigInt(b.count)).toString(),
+  sum: (BigInt(a.sum) + BigInt(b.sum)).toString()
+});
 async function decideDelta(source, destination, shape, existing, keys) {
   const before = await targetFingerprint(destination, shape.target, keys);
   if (!before.watermark) return { path: "full", targetRowsBefore: 0 };
@@ -41629,7 +41677,10 @@ async function decideDelta(source, destination, shape, existing, keys) {
       path: "watermark",
       targetRowsBefore,
       above: `${keyTupleSql(keys)} > ${watermark}`,
-      sourceRowsBelow: Number(sourceBelow.count)
+      sourceRowsBelow: Number(sourceBelow.count),
+      watermark: before.watermark,
+      sourceBelow,
+      targetBefore: before.print
     };
   }
   return { path: "anti-join", targetRowsBefore };
@@ -41669,22 +41720,46 @@ async function syncTableDelta(context, shape, existing, keys) {
   }
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const after = await targetFingerprint(destination, shape.target, keys);
-  if (after.watermark) {
-    const below = `${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`;
-    const sourceAfter = await fingerprint(source, `${sourceFrom(shape)} WHERE ${below}`, keys);
-    const state = { watermark: after.watermark, source: sourceAfter, target: after.print };
-    await destination.query(syncStateCommentSql(shape.target, state));
-  }
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows);
+  if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
     bytesCopied: copied.bytes,
     sourceRows,
     targetRowsBefore: decision.targetRowsBefore,
-    targetRowsAfter: Number(after.print.count),
+    targetRowsAfter: decision.targetRowsBefore + copied.rows,
     path: decision.path,
     copyFormat
   };
+}
+async function syncStateAfter(context, shape, keys, decision, rowsCopied) {
+  const { source, destination } = context;
+  if (decision.path === "watermark") {
+    if (rowsCopied === 0) return null;
+    const where = `${sourceFrom(shape)} WHERE ${decision.above}`;
+    const added = await fingerprint(source, where, keys);
+    if (Number(added.count) === rowsCopied) {
+      const top = await source.query(
+        `SELECT ${keyTextColumnsSql(keys)} ${where} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`
+      );
+      const row = top.rows[0];
+      if (row) {
+        return {
+          watermark: keys.map((_, i) => row[`k${i}`] ?? ""),
+          source: addPrints(decision.sourceBelow, added),
+          target: addPrints(decision.targetBefore, added)
+        };
+      }
+    }
+  }
+  const after = await targetFingerprint(destination, shape.target, keys);
+  if (!after.watermark) return null;
+  const sourcePrint = decision.path === "anti-join" ? await fingerprint(destination, `FROM ${KEY_TABLE}`, keys) : decision.path === "full" ? after.print : await fingerprint(
+    source,
+    `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`,
+    keys
+  );
+  return { watermark: after.watermark, source: sourcePrint, target: after.print };
 }
 async function countNewRows(source, destination, shape, existing, keys) {
   const decision = await decideDelta(source, destination, shape, existing, keys);
@@ -41806,6 +41881,14 @@ function selectTables(spec, catalog) {
       `Nothing to copy: no table of source schema "${catalog.schema}" is selected.`
     );
   }
+  const unreadable = selected.filter(({ table }) => !table.canSelect).map(({ table }) => `"${table.ref.name}"`);
+  if (unreadable.length > 0) {
+    throw new PgferryError(
+      "privilege",
+      `The source user may not read ${unreadable.length === 1 ? "table" : "tables"} ${unreadable.join(", ")} of schema "${catalog.schema}" (no SELECT privilege).`,
+      { hint: "GRANT SELECT on them to the source user, or leave them out with exclude." }
+    );
+  }
   return selected;
 }
 function planTables(spec, catalog, targetTables) {
@@ -41886,6 +41969,7 @@ function schedule(planned) {
 }
 
 // engine/sessions.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
 var SourceSnapshot = class _SourceSnapshot {
   constructor(coordinator, snapshotId, config) {
     this.coordinator = coordinator;
@@ -41895,8 +41979,8 @@ var SourceSnapshot = class _SourceSnapshot {
   coordinator;
   snapshotId;
   config;
-  static async open(config, retryForSeconds) {
-    const client = await connect(config, "source", retryForSeconds);
+  static async open(config, retryForSeconds, signal) {
+    const client = await connect(config, "source", retryForSeconds, signal);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -41926,13 +42010,16 @@ var SourceSnapshot = class _SourceSnapshot {
   }
 };
 var LOCK_CLASS = 1885824626;
-async function acquireTargetLock(client, targetSchema, behaviour, waitSeconds, onWait) {
-  const key = "hashtext(current_database() || '.' || $1)";
-  const tried = await client.query(
-    `SELECT pg_try_advisory_lock(${LOCK_CLASS}, ${key}) AS ok`,
-    [targetSchema]
-  );
-  if (tried.rows[0]?.ok) return;
+var LOCK_POLL_MS = 200;
+async function acquireTargetLock(client, targetSchema, behaviour, waitSeconds, onWait, signal) {
+  const tryLock = async () => {
+    const { rows: rows2 } = await client.query(
+      `SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_database() || '.' || $1)) AS ok`,
+      [targetSchema]
+    );
+    return rows2[0]?.ok === true;
+  };
+  if (await tryLock()) return;
   const busy = new PgferryError(
     "locked",
     `Another pgferry run holds the lock on target schema "${targetSchema}"${behaviour === "wait" ? ` (waited ${waitSeconds} s)` : ""}.`,
@@ -41942,15 +42029,12 @@ async function acquireTargetLock(client, targetSchema, behaviour, waitSeconds, o
   );
   if (behaviour === "fail") throw busy;
   onWait();
-  await client.query(`SET lock_timeout TO ${Math.max(1, Math.round(waitSeconds * 1e3))}`);
-  try {
-    await client.query(`SELECT pg_advisory_lock(${LOCK_CLASS}, ${key})`, [targetSchema]);
-  } catch (error2) {
-    if (error2.code === "55P03") throw busy;
-    throw error2;
-  } finally {
-    await client.query("RESET lock_timeout").catch(() => void 0);
+  const deadline = Date.now() + waitSeconds * 1e3;
+  while (Date.now() < deadline) {
+    await sleep2(LOCK_POLL_MS, void 0, { signal });
+    if (await tryLock()) return;
   }
+  throw busy;
 }
 async function releaseTargetLock(client, targetSchema) {
   await client.query(`SELECT pg_advisory_unlock(${LOCK_CLASS}, hashtext(current_database() || '.' || $1))`, [
@@ -41979,7 +42063,8 @@ function sharedSequencesOf(catalog) {
 async function prepareTargetSchema(client, targetSchema, types2, sharedSequences) {
   await client.query("BEGIN");
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(targetSchema)}`);
+    const schema = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [targetSchema]);
+    if (schema.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(targetSchema)}`);
     await client.query(targetSearchPath(targetSchema));
     const existing = await client.query(
       `SELECT t.typname AS name,
@@ -42055,8 +42140,14 @@ async function run(spec, options = {}) {
   const resources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
-    resources.control = await connect(spec.destination, "destination", spec.waitTimeoutSeconds);
-    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds);
+    resources.control = await connect(
+      spec.destination,
+      "destination",
+      spec.waitTimeoutSeconds,
+      options.signal
+    );
+    resources.control.on("error", (error2) => resources.controlLost ??= error2.message);
+    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds, options.signal);
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),
@@ -42067,7 +42158,8 @@ async function run(spec, options = {}) {
       spec.targetSchema,
       spec.onLocked,
       spec.waitTimeoutSeconds,
-      () => emit({ type: "lock-wait", targetSchema: spec.targetSchema })
+      () => emit({ type: "lock-wait", targetSchema: spec.targetSchema }),
+      options.signal
     );
     resources.locked = true;
     throwIfAborted(options.signal);
@@ -42101,7 +42193,9 @@ async function run(spec, options = {}) {
       options.signal
     );
     throwIfAborted(options.signal);
+    if (resources.controlLost !== void 0) throw controlLostError(spec, resources, secrets);
     const foreignKeys = await restoreForeignKeys(resources.control, spec.targetSchema, catalog, planned);
+    if (resources.controlLost !== void 0) throw controlLostError(spec, resources, secrets);
     const finishedAt = /* @__PURE__ */ new Date();
     const tables = planned.map((p) => results.get(p.shape.table.ref.name) ?? notRun(p));
     const report = {
@@ -42123,6 +42217,8 @@ async function run(spec, options = {}) {
   } catch (error2) {
     if (options.signal?.aborted)
       throw new PgferryError("interrupted", "Interrupted: the table in flight was rolled back.");
+    if (resources.controlLost !== void 0 && !(error2 instanceof PgferryError))
+      throw controlLostError(spec, resources, secrets);
     throw error2;
   } finally {
     await closeAll(resources, spec.targetSchema);
@@ -42156,6 +42252,17 @@ function setupError(error2, targetSchema, secrets) {
     );
   }
   return error2;
+}
+function controlLostError(spec, resources, secrets) {
+  const reason = redactAll(resources.controlLost ?? "", secrets);
+  return new PgferryError(
+    "connection-lost",
+    `Lost the destination session that holds the lock on target schema "${spec.targetSchema}" (${describeEndpoint(spec.destination)}): ${reason}. Tables already finished are committed; every other table kept its previous version.`,
+    {
+      hint: "Run again: it starts from what the target holds now.",
+      exitCode: resources.workers.length > 0 ? 1 : 2
+    }
+  );
 }
 function redactAll(text, secrets) {
   return secrets.reduce((result, secret) => redactSecret(result, secret), text);
@@ -42191,14 +42298,14 @@ async function copyAll(spec, planned, sharedSequences, resources, emit, signal) 
   );
   const worker = async (slot) => {
     resources.workers[slot] = {};
-    while (next < queue.length && !signal?.aborted) {
+    while (next < queue.length && !signal?.aborted && resources.controlLost === void 0) {
       const item = queue[next++];
       if (!item) break;
       const name = item.shape.table.ref.name;
       await Promise.all((waitFor.get(name) ?? []).map((parent) => finished.get(parent)?.promise));
       const index = ++started;
       emit({ type: "table-start", table: name, index, total, action: item.action });
-      const result = await processTable(spec, item, sharedSequences, resources, slot, emit);
+      const result = await processTable(spec, item, sharedSequences, resources, slot, emit, signal);
       results.set(name, result);
       emit({ type: "table-finish", table: name, index, total, result });
       finished.get(name)?.resolve();
@@ -42211,7 +42318,7 @@ async function copyAll(spec, planned, sharedSequences, resources, emit, signal) 
   }
   return results;
 }
-async function processTable(spec, item, sharedSequences, resources, slot, emit) {
+async function processTable(spec, item, sharedSequences, resources, slot, emit, signal) {
   const name = item.shape.table.ref.name;
   const base = {
     name,
@@ -42241,6 +42348,7 @@ async function processTable(spec, item, sharedSequences, resources, slot, emit) 
     onProgress: ({ rows: rows2, bytes: bytes2 }) => emit({ type: "table-progress", table: name, rows: rows2, bytes: bytes2 })
   };
   try {
+    signal?.throwIfAborted();
     await destination.query("BEGIN");
     let outcome2;
     if (item.action === "delta" && item.existing) {
@@ -42287,6 +42395,7 @@ async function openDestinationWorker(spec) {
   const client = await connect(spec.destination, "destination");
   await client.query(SESSION_SETTINGS_SQL);
   await client.query("SET maintenance_work_mem TO '256MB'");
+  await client.query("SET temp_buffers TO '256MB'");
   return client;
 }
 async function cancelWorkers(resources) {
@@ -42306,6 +42415,9 @@ async function cancelWorkers(resources) {
     cancel(resources.control, destinationPids),
     cancel(resources.snapshot?.coordinator, sourcePids)
   ]);
+  await Promise.all(
+    resources.workers.flatMap((w) => [w.source, w.destination]).map((client) => client?.end().catch(() => void 0))
+  );
 }
 function toTableError(error2, spec) {
   const secrets = [spec.source.password, spec.destination.password];

@@ -1,17 +1,18 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import migrationSpecSchema from "../../schemas/migration-spec.schema.json" with { type: "json" };
+import schemaJson from "../../schemas/migration-spec.schema.json" with { type: "json" };
 
 /**
  * The JSON Schema every spec is validated against, imported as a JSON module so that `tsc` copies it next to the
- * build, and esbuild inlines it into bundles: no path to resolve at run time.
+ * build, and esbuild inlines it into bundles: no path to resolve at run time. Typed explicitly so the published
+ * declarations do not import JSON (which would need `resolveJsonModule` in every user's project).
  */
-export { migrationSpecSchema };
+export const migrationSpecSchema: Readonly<Record<string, unknown>> = schemaJson;
 
 let compiled: ValidateFunction | undefined;
 
 /** ajv errors of `value` against the schema (empty when valid); the validator is compiled on first use. */
 export function schemaErrors(value: unknown): ErrorObject[] {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(migrationSpecSchema);
+  compiled ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schemaJson);
   return compiled(value) ? [] : [...(compiled.errors ?? [])];
 }
 
@@ -36,7 +37,7 @@ export interface SchemaNode {
   pattern?: string;
 }
 
-export const rootSchema = migrationSpecSchema as SchemaNode & { $defs: Record<string, SchemaNode> };
+export const rootSchema = schemaJson as SchemaNode & { $defs: Record<string, SchemaNode> };
 
 /** `{"$ref": "#/$defs/x", description}` → the definition, with the referring node's own keywords on top. */
 export function resolveRef(node: SchemaNode): SchemaNode {
