@@ -184,16 +184,21 @@ async function advanceSequences(
   }
 }
 
+/** The highest key (as the text of each column) of the rows `fromWhere` selects, or null when there are none. */
+async function topKey(client: pg.Client, fromWhere: string, keys: KeyColumns): Promise<string[] | null> {
+  const top = await client.query<Record<string, string>>(
+    `SELECT ${keyTextColumnsSql(keys)} ${fromWhere} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`,
+  );
+  const row = top.rows[0];
+  return row ? keys.map((_, i) => row[`k${i}`] ?? "") : null;
+}
+
 async function targetFingerprint(
   destination: pg.Client,
   target: TableRef,
   keys: KeyColumns,
 ): Promise<{ watermark: string[] | null; print: Fingerprint }> {
-  const top = await destination.query<Record<string, string>>(
-    `SELECT ${keyTextColumnsSql(keys)} FROM ${qualify(target)} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`,
-  );
-  const row = top.rows[0];
-  const watermark = row ? keys.map((_, i) => row[`k${i}`] ?? "") : null;
+  const watermark = await topKey(destination, `FROM ${qualify(target)}`, keys);
   const print = await fingerprint(destination, `FROM ${qualify(target)}`, keys);
   return { watermark, print };
 }
@@ -239,15 +244,16 @@ export async function decideDelta(
   existing: TargetTable,
   keys: KeyColumns,
 ): Promise<DeltaDecision> {
-  const before = await targetFingerprint(destination, shape.target, keys);
-  if (!before.watermark) return { path: "full", targetRowsBefore: 0 };
-  const targetRowsBefore = Number(before.print.count);
-  const watermark = keyLiteralSql(keys, before.watermark);
-  const sourceBelow = await fingerprint(
-    source,
-    `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${watermark}`,
-    keys,
-  );
+  const watermarkRow = await topKey(destination, `FROM ${qualify(shape.target)}`, keys);
+  if (!watermarkRow) return { path: "full", targetRowsBefore: 0 };
+  const watermark = keyLiteralSql(keys, watermarkRow);
+  // Two scans on two servers: run them at the same time.
+  const [targetPrint, sourceBelow] = await Promise.all([
+    fingerprint(destination, `FROM ${qualify(shape.target)}`, keys),
+    fingerprint(source, `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${watermark}`, keys),
+  ]);
+  const before = { watermark: watermarkRow, print: targetPrint };
+  const targetRowsBefore = Number(targetPrint.count);
   const state = existing.syncState;
   const stateProves =
     state !== null &&
@@ -349,18 +355,13 @@ async function syncStateAfter(
     if (rowsCopied === 0) return null;
     const where = `${sourceFrom(shape)} WHERE ${decision.above}`;
     const added = await fingerprint(source, where, keys);
-    if (Number(added.count) === rowsCopied) {
-      const top = await source.query<Record<string, string>>(
-        `SELECT ${keyTextColumnsSql(keys)} ${where} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`,
-      );
-      const row = top.rows[0];
-      if (row) {
-        return {
-          watermark: keys.map((_, i) => row[`k${i}`] ?? ""),
-          source: addPrints(decision.sourceBelow, added),
-          target: addPrints(decision.targetBefore, added),
-        };
-      }
+    const top = Number(added.count) === rowsCopied ? await topKey(source, where, keys) : null;
+    if (top) {
+      return {
+        watermark: top,
+        source: addPrints(decision.sourceBelow, added),
+        target: addPrints(decision.targetBefore, added),
+      };
     }
   }
   const after = await targetFingerprint(destination, shape.target, keys);

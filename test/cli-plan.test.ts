@@ -67,9 +67,10 @@ describe("pgferry plan", () => {
     const result = await cli(["plan", ...urls(), "--mode", "full", "--target-schema", "fresh"]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await fingerprints(), before);
-    // Row counts of full copies are the planner's estimates (pg_class.reltuples, from the last ANALYZE).
-    assert.match(result.stdout, /^ {2}orders +create and copy all rows +~2,000 +not in the target yet$/m);
-    assert.match(result.stdout, /^ {2}3 tables: 3 to create\. About 2,430 rows to copy \(planner estimates/m);
+    // Row counts of full copies are the planner's estimates (pg_class.reltuples, from the last ANALYZE, which
+    // autovacuum may redo at any moment after the earlier tests' inserts): about, not exactly, 2,000.
+    assert.match(result.stdout, /^ {2}orders +create and copy all rows +~2,0\d\d +not in the target yet$/m);
+    assert.match(result.stdout, /^ {2}3 tables: 3 to create\. About 2,4\d\d rows to copy \(planner estimates/m);
     const schemas = await destination.client.query("SELECT 1 FROM pg_namespace WHERE nspname = 'fresh'");
     assert.equal(schemas.rowCount, 0);
   });

@@ -41640,12 +41640,15 @@ async function advanceSequences(destination, shape, keepAhead) {
     );
   }
 }
-async function targetFingerprint(destination, target, keys) {
-  const top = await destination.query(
-    `SELECT ${keyTextColumnsSql(keys)} FROM ${qualify(target)} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`
+async function topKey(client, fromWhere, keys) {
+  const top = await client.query(
+    `SELECT ${keyTextColumnsSql(keys)} ${fromWhere} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`
   );
   const row = top.rows[0];
-  const watermark = row ? keys.map((_, i) => row[`k${i}`] ?? "") : null;
+  return row ? keys.map((_, i) => row[`k${i}`] ?? "") : null;
+}
+async function targetFingerprint(destination, target, keys) {
+  const watermark = await topKey(destination, `FROM ${qualify(target)}`, keys);
   const print = await fingerprint(destination, `FROM ${qualify(target)}`, keys);
   return { watermark, print };
 }
@@ -41661,15 +41664,15 @@ var addPrints = (a, b) => ({
   sum: (BigInt(a.sum) + BigInt(b.sum)).toString()
 });
 async function decideDelta(source, destination, shape, existing, keys) {
-  const before = await targetFingerprint(destination, shape.target, keys);
-  if (!before.watermark) return { path: "full", targetRowsBefore: 0 };
-  const targetRowsBefore = Number(before.print.count);
-  const watermark = keyLiteralSql(keys, before.watermark);
-  const sourceBelow = await fingerprint(
-    source,
-    `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${watermark}`,
-    keys
-  );
+  const watermarkRow = await topKey(destination, `FROM ${qualify(shape.target)}`, keys);
+  if (!watermarkRow) return { path: "full", targetRowsBefore: 0 };
+  const watermark = keyLiteralSql(keys, watermarkRow);
+  const [targetPrint, sourceBelow] = await Promise.all([
+    fingerprint(destination, `FROM ${qualify(shape.target)}`, keys),
+    fingerprint(source, `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${watermark}`, keys)
+  ]);
+  const before = { watermark: watermarkRow, print: targetPrint };
+  const targetRowsBefore = Number(targetPrint.count);
   const state = existing.syncState;
   const stateProves = state !== null && state.watermark.length === keys.length && state.watermark.every((value, i) => value === before.watermark?.[i]) && samePrint(state.target, before.print) && samePrint(state.source, sourceBelow);
   if (samePrint(sourceBelow, before.print) || stateProves) {
@@ -41738,18 +41741,13 @@ async function syncStateAfter(context, shape, keys, decision, rowsCopied) {
     if (rowsCopied === 0) return null;
     const where = `${sourceFrom(shape)} WHERE ${decision.above}`;
     const added = await fingerprint(source, where, keys);
-    if (Number(added.count) === rowsCopied) {
-      const top = await source.query(
-        `SELECT ${keyTextColumnsSql(keys)} ${where} ORDER BY ${keyOrderSql(keys, "DESC")} LIMIT 1`
-      );
-      const row = top.rows[0];
-      if (row) {
-        return {
-          watermark: keys.map((_, i) => row[`k${i}`] ?? ""),
-          source: addPrints(decision.sourceBelow, added),
-          target: addPrints(decision.targetBefore, added)
-        };
-      }
+    const top = Number(added.count) === rowsCopied ? await topKey(source, where, keys) : null;
+    if (top) {
+      return {
+        watermark: top,
+        source: addPrints(decision.sourceBelow, added),
+        target: addPrints(decision.targetBefore, added)
+      };
     }
   }
   const after = await targetFingerprint(destination, shape.target, keys);
