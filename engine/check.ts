@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { connect, describeEndpoint } from "./connection.js";
+import { connect, describeEndpoint, serverVersion } from "./connection.js";
 import { isPgferryError, type ErrorKind } from "./errors.js";
 import type { MigrationSpec } from "./spec.js";
 
@@ -59,8 +59,7 @@ async function checkEndpoint(
     };
   }
   try {
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-      .rows[0]?.v;
+    const version = await serverVersion(client);
     const items = await checks(client, spec);
     return {
       endpoint,

@@ -200,3 +200,9 @@ export async function withClient<T>(
     await client.end().catch(() => undefined);
   }
 }
+
+/** The server's version string (`17.2`, `14.11 (Debian …)`), for reports. */
+export async function serverVersion(client: pg.Client): Promise<string | undefined> {
+  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+  return rows[0]?.v;
+}

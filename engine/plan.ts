@@ -1,8 +1,8 @@
 import { readSourceCatalog } from "./catalog.js";
-import { connect, SESSION_SETTINGS_SQL } from "./connection.js";
+import { connect, serverVersion, SESSION_SETTINGS_SQL } from "./connection.js";
 import { targetSearchPath } from "./ddl.js";
 import { qualify } from "./ident.js";
-import { summarise, type RunReport, type TableResult } from "./report.js";
+import { makeReport, type RunReport, type TableResult } from "./report.js";
 import { toTableError } from "./run.js";
 import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
 import { SourceSnapshot } from "./sessions.js";
@@ -32,31 +32,16 @@ export async function plan(spec: MigrationSpec): Promise<RunReport> {
     const planned = planTables(spec, catalog, await readTargetTables(destination, spec.targetSchema));
     const tables: TableResult[] = [];
     for (const item of planned) tables.push(await planOne(spec, item, snapshot.coordinator, destination));
-    const finishedAt = new Date();
-    return {
-      mode: spec.mode,
-      dryRun: true,
-      sourceSchema: spec.sourceSchema,
-      targetSchema: spec.targetSchema,
-      source: {
-        host: spec.source.host,
-        port: spec.source.port,
-        database: spec.source.database,
-        user: spec.source.user,
-      },
-      destination: {
-        host: spec.destination.host,
-        port: spec.destination.port,
-        database: spec.destination.database,
-        user: spec.destination.user,
-      },
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      totals: summarise(tables),
+    return makeReport(spec, {
+      startedAt,
       tables,
-      notCopied: [...catalog.notCopied],
-    };
+      notCopied: catalog.notCopied,
+      serverVersions: {
+        source: await serverVersion(snapshot.coordinator),
+        destination: await serverVersion(destination),
+      },
+      dryRun: true,
+    });
   } finally {
     await destination.query("ROLLBACK").catch(() => undefined);
     await destination.end().catch(() => undefined);

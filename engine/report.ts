@@ -1,4 +1,4 @@
-import type { Mode } from "./spec.js";
+import type { ConnectionConfig, MigrationSpec, Mode } from "./spec.js";
 
 /** What the engine did (or, in a plan, would do) to one table. */
 export type TableAction = "create" | "recreate" | "delta" | "skip";
@@ -111,4 +111,47 @@ export function summarise(tables: readonly TableResult[]): RunTotals {
 /** Exit code of a finished run: 1 when any table failed, otherwise 0 (DESIGN.md §3). */
 export function exitCodeOf(report: RunReport): 0 | 1 {
   return report.totals.tablesFailed > 0 ? 1 : 0;
+}
+
+/** Where a side is, for reports: never the password. */
+export function endpointSummary(config: ConnectionConfig, serverVersion?: string): EndpointSummary {
+  return {
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    ...(serverVersion ? { serverVersion } : {}),
+  };
+}
+
+/** The report of a run or a plan, from its table results: totals, endpoints and timing filled in. */
+export function makeReport(
+  spec: MigrationSpec,
+  parts: {
+    startedAt: Date;
+    tables: TableResult[];
+    notCopied: readonly NotCopiedObject[];
+    serverVersions: { source?: string; destination?: string };
+    dryRun?: boolean;
+    foreignKeysSkipped?: string[];
+  },
+): RunReport {
+  const finishedAt = new Date();
+  return {
+    mode: spec.mode,
+    ...(parts.dryRun ? { dryRun: true } : {}),
+    sourceSchema: spec.sourceSchema,
+    targetSchema: spec.targetSchema,
+    source: endpointSummary(spec.source, parts.serverVersions.source),
+    destination: endpointSummary(spec.destination, parts.serverVersions.destination),
+    startedAt: parts.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - parts.startedAt.getTime(),
+    totals: summarise(parts.tables),
+    tables: parts.tables,
+    notCopied: [...parts.notCopied],
+    ...(parts.foreignKeysSkipped && parts.foreignKeysSkipped.length > 0
+      ? { foreignKeysSkipped: parts.foreignKeysSkipped }
+      : {}),
+  };
 }

@@ -1,11 +1,17 @@
 import type pg from "pg";
 import { readSourceCatalog } from "./catalog.js";
-import { connect, describeEndpoint, redactSecret, SESSION_SETTINGS_SQL } from "./connection.js";
+import {
+  connect,
+  describeEndpoint,
+  redactSecret,
+  serverVersion,
+  SESSION_SETTINGS_SQL,
+} from "./connection.js";
 import { PgferryError } from "./errors.js";
 import type { ProgressListener, TablePhase } from "./events.js";
 import { targetSearchPath } from "./ddl.js";
 import { quoteIdent } from "./ident.js";
-import { summarise, type RunReport, type TableError, type TableResult } from "./report.js";
+import { makeReport, type RunReport, type TableError, type TableResult } from "./report.js";
 import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
 import { schedule } from "./schedule.js";
 import { acquireTargetLock, releaseTargetLock, SourceSnapshot } from "./sessions.js";
@@ -96,22 +102,17 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
     const foreignKeys = await restoreForeignKeys(resources.control, spec.targetSchema, catalog, planned);
     if (resources.controlLost !== undefined) throw controlLostError(spec, resources, secrets);
 
-    const finishedAt = new Date();
     const tables = planned.map((p) => results.get(p.shape.table.ref.name) ?? notRun(p));
-    const report: RunReport = {
-      mode: spec.mode,
-      sourceSchema: spec.sourceSchema,
-      targetSchema: spec.targetSchema,
-      source: endpointSummary(spec.source),
-      destination: endpointSummary(spec.destination),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      totals: summarise(tables),
+    const report = makeReport(spec, {
+      startedAt,
       tables,
-      notCopied: [...catalog.notCopied],
-      ...(foreignKeys.skipped.length > 0 ? { foreignKeysSkipped: foreignKeys.skipped } : {}),
-    };
+      notCopied: catalog.notCopied,
+      serverVersions: {
+        source: await serverVersion(resources.snapshot.coordinator),
+        destination: await serverVersion(resources.control),
+      },
+      foreignKeysSkipped: foreignKeys.skipped,
+    });
     emit({ type: "run-finish", report });
     return report;
   } catch (error) {
@@ -133,10 +134,6 @@ async function readTargetTablesOnce(client: pg.Client, targetSchema: string) {
   } finally {
     await client.query("COMMIT");
   }
-}
-
-function endpointSummary(config: MigrationSpec["source"]) {
-  return { host: config.host, port: config.port, database: config.database, user: config.user };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

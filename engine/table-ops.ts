@@ -11,6 +11,7 @@ import {
   type TableShape,
 } from "./ddl.js";
 import type { TablePhase } from "./events.js";
+import { narrowByBuckets } from "./key-buckets.js";
 import { qualify, quoteIdent, type TableRef } from "./ident.js";
 import {
   keyHashSql,
@@ -306,6 +307,7 @@ export async function syncTableDelta(
 
   let copied: CopyProgress;
   let sourceRows: number;
+  let sourceTotal: Fingerprint | undefined;
   onPhase("copy");
   if (decision.path === "full") {
     copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
@@ -317,14 +319,22 @@ export async function syncTableDelta(
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    const keyCount = await loadSourceKeys(source, destination, shape, keys);
+    const narrowing = await narrowByBuckets(
+      source,
+      destination,
+      sourceFrom(shape),
+      `FROM ${qualify(shape.target)}`,
+      keys,
+    );
+    await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
     copied = await copyMissingRows(context, shape, keys, copyOptions);
-    sourceRows = keyCount;
+    sourceRows = Number(narrowing.sourceTotal.count);
+    sourceTotal = narrowing.sourceTotal;
   }
 
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const state = await syncStateAfter(context, shape, keys, decision, copied.rows);
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, sourceTotal);
   if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
@@ -341,7 +351,8 @@ export async function syncTableDelta(
  * The sync state to record after a delta, computed from what the run already knows wherever it can: on the
  * watermark path the copied rows are exactly the source rows above the old watermark, so both fingerprints grow by
  * theirs (one index range scan of the new rows); after an anti-join every source key is in the target, so the
- * source's fingerprint is that of the key table. `null` when nothing changed: the recorded state still holds.
+ * source's fingerprint is that of all its keys, known from the buckets. `null` when nothing changed: the recorded
+ * state still holds.
  */
 async function syncStateAfter(
   context: TableContext,
@@ -349,6 +360,7 @@ async function syncStateAfter(
   keys: KeyColumns,
   decision: DeltaDecision,
   rowsCopied: number,
+  sourceTotal: Fingerprint | undefined,
 ): Promise<SyncState | null> {
   const { source, destination } = context;
   if (decision.path === "watermark") {
@@ -367,8 +379,8 @@ async function syncStateAfter(
   const after = await targetFingerprint(destination, shape.target, keys);
   if (!after.watermark) return null;
   const sourcePrint =
-    decision.path === "anti-join"
-      ? await fingerprint(destination, `FROM ${KEY_TABLE}`, keys)
+    sourceTotal !== undefined
+      ? sourceTotal
       : decision.path === "full"
         ? after.print
         : await fingerprint(
@@ -393,7 +405,14 @@ export async function countNewRows(
     const { rows } = await source.query<{ n: string }>(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows[0]?.n ?? 0) };
   }
-  await loadSourceKeys(source, destination, shape, keys);
+  const narrowing = await narrowByBuckets(
+    source,
+    destination,
+    sourceFrom(shape),
+    `FROM ${qualify(shape.target)}`,
+    keys,
+  );
+  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
   const { rows } = await destination.query<{ n: string }>(
     `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`,
   );
@@ -407,6 +426,7 @@ async function loadSourceKeys(
   destination: pg.Client,
   shape: TableShape,
   keys: KeyColumns,
+  sourceFilter: string | null,
 ): Promise<number> {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
@@ -414,7 +434,7 @@ async function loadSourceKeys(
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
   const streamed = await streamCopy(source, destination, {
-    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}`,
+    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}${sourceFilter ? ` WHERE ${sourceFilter}` : ""}`,
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false,

@@ -70,7 +70,10 @@ describe("pgferry plan", () => {
     // Row counts of full copies are the planner's estimates (pg_class.reltuples, from the last ANALYZE, which
     // autovacuum may redo at any moment after the earlier tests' inserts): about, not exactly, 2,000.
     assert.match(result.stdout, /^ {2}orders +create and copy all rows +~2,0\d\d +not in the target yet$/m);
-    assert.match(result.stdout, /^ {2}3 tables: 3 to create\. About 2,4\d\d rows to copy \(planner estimates/m);
+    assert.match(
+      result.stdout,
+      /^ {2}3 tables: 3 to create\. About 2,4\d\d rows to copy \(planner estimates/m,
+    );
     const schemas = await destination.client.query("SELECT 1 FROM pg_namespace WHERE nspname = 'fresh'");
     assert.equal(schemas.rowCount, 0);
   });

@@ -1,5 +1,5 @@
 /**
- * Issue 7, security: least privilege, exactly as docs/guarantees.md lists the GRANTs. The source role may only
+ * Issue 7, security: least privilege, exactly as README.md ("Least privilege") lists the GRANTs. The source role may only
  * read (and is even read-only by default), and the source provably stays unchanged; the destination role needs
  * only CREATE on its database, or an existing target schema it owns.
  */
@@ -55,7 +55,7 @@ describe("security: least privilege", () => {
       INSERT INTO orders (customer_id, state) SELECT 1 + g % 500, 'paid' FROM generate_series(1, 2000) g;
       CREATE VIEW big_orders AS SELECT * FROM orders WHERE id > 1000;
 
-      -- The source GRANTs of docs/guarantees.md, nothing more; and nothing for PUBLIC.
+      -- The source GRANTs of README.md ("Least privilege"), nothing more; and nothing for PUBLIC.
       REVOKE ALL ON DATABASE "${source.name}" FROM PUBLIC;
       REVOKE ALL ON SCHEMA public FROM PUBLIC;
       GRANT CONNECT ON DATABASE "${source.name}" TO ${READER};

@@ -41162,6 +41162,10 @@ var SESSION_SETTINGS_SQL = [
   "SET xmloption TO content",
   "SET standard_conforming_strings TO on"
 ].join("; ");
+async function serverVersion(client) {
+  const { rows: rows2 } = await client.query("SELECT current_setting('server_version') AS v");
+  return rows2[0]?.v;
+}
 
 // engine/ddl.ts
 function targetSearchPath(targetSchema) {
@@ -41333,6 +41337,33 @@ function summarise(tables) {
 }
 function exitCodeOf(report) {
   return report.totals.tablesFailed > 0 ? 1 : 0;
+}
+function endpointSummary(config, serverVersion2) {
+  return {
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    ...serverVersion2 ? { serverVersion: serverVersion2 } : {}
+  };
+}
+function makeReport(spec, parts) {
+  const finishedAt = /* @__PURE__ */ new Date();
+  return {
+    mode: spec.mode,
+    ...parts.dryRun ? { dryRun: true } : {},
+    sourceSchema: spec.sourceSchema,
+    targetSchema: spec.targetSchema,
+    source: endpointSummary(spec.source, parts.serverVersions.source),
+    destination: endpointSummary(spec.destination, parts.serverVersions.destination),
+    startedAt: parts.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - parts.startedAt.getTime(),
+    totals: summarise(parts.tables),
+    tables: parts.tables,
+    notCopied: [...parts.notCopied],
+    ...parts.foreignKeysSkipped && parts.foreignKeysSkipped.length > 0 ? { foreignKeysSkipped: parts.foreignKeysSkipped } : {}
+  };
 }
 
 // engine/target-state.ts
@@ -41527,6 +41558,39 @@ function keyTextColumnsSql(keys, alias = "") {
   return keys.map((key, i) => `${prefix}${quoteIdent(key.name)}::text AS k${i}`).join(", ");
 }
 
+// engine/key-buckets.ts
+var BUCKETS = 65536;
+async function bucketPrints(client, fromWhere, keys) {
+  const { rows: rows2 } = await client.query(
+    `SELECT (h & ${BUCKETS - 1})::int AS b, count(*)::text AS count, sum(h)::text AS sum
+       FROM (SELECT ${keyHashSql(keys)} AS h ${fromWhere}) keys GROUP BY 1`
+  );
+  return rows2;
+}
+async function narrowByBuckets(source, destination, sourceFrom2, targetFrom, keys) {
+  const [sourceBuckets, targetBuckets] = await Promise.all([
+    bucketPrints(source, sourceFrom2, keys),
+    bucketPrints(destination, targetFrom, keys)
+  ]);
+  const target = new Map(targetBuckets.map((row) => [row.b, row]));
+  const bitmap = Buffer.alloc(BUCKETS / 8);
+  let differing = 0;
+  let count2 = 0n;
+  let sum = 0n;
+  for (const row of sourceBuckets) {
+    count2 += BigInt(row.count);
+    sum += BigInt(row.sum);
+    const other = target.get(row.b);
+    if (other?.count === row.count && other.sum === row.sum) continue;
+    differing += 1;
+    bitmap[row.b >> 3] = (bitmap[row.b >> 3] ?? 0) | 1 << (row.b & 7);
+  }
+  const sourceTotal = { count: count2.toString(), sum: sum.toString() };
+  if (differing > BUCKETS / 2) return { sourceFilter: null, sourceTotal };
+  const sourceFilter = `get_bit(decode('${bitmap.toString("hex")}', 'hex'), ((${keyHashSql(keys)}) & ${BUCKETS - 1})::int) = 1`;
+  return { sourceFilter, sourceTotal };
+}
+
 // engine/table-ops.ts
 function copyFormatOf(shape) {
   return shape.copyColumns.every((column) => column.binarySafe) ? "binary" : "text";
@@ -41706,6 +41770,7 @@ async function syncTableDelta(context, shape, existing, keys) {
   };
   let copied;
   let sourceRows;
+  let sourceTotal;
   onPhase("copy");
   if (decision.path === "full") {
     copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
@@ -41717,13 +41782,21 @@ async function syncTableDelta(context, shape, existing, keys) {
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    const keyCount = await loadSourceKeys(source, destination, shape, keys);
+    const narrowing = await narrowByBuckets(
+      source,
+      destination,
+      sourceFrom(shape),
+      `FROM ${qualify(shape.target)}`,
+      keys
+    );
+    await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
     copied = await copyMissingRows(context, shape, keys, copyOptions);
-    sourceRows = keyCount;
+    sourceRows = Number(narrowing.sourceTotal.count);
+    sourceTotal = narrowing.sourceTotal;
   }
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const state = await syncStateAfter(context, shape, keys, decision, copied.rows);
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, sourceTotal);
   if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
@@ -41735,7 +41808,7 @@ async function syncTableDelta(context, shape, existing, keys) {
     copyFormat
   };
 }
-async function syncStateAfter(context, shape, keys, decision, rowsCopied) {
+async function syncStateAfter(context, shape, keys, decision, rowsCopied, sourceTotal) {
   const { source, destination } = context;
   if (decision.path === "watermark") {
     if (rowsCopied === 0) return null;
@@ -41752,7 +41825,7 @@ async function syncStateAfter(context, shape, keys, decision, rowsCopied) {
   }
   const after = await targetFingerprint(destination, shape.target, keys);
   if (!after.watermark) return null;
-  const sourcePrint = decision.path === "anti-join" ? await fingerprint(destination, `FROM ${KEY_TABLE}`, keys) : decision.path === "full" ? after.print : await fingerprint(
+  const sourcePrint = sourceTotal !== void 0 ? sourceTotal : decision.path === "full" ? after.print : await fingerprint(
     source,
     `${sourceFrom(shape)} WHERE ${keyTupleSql(keys)} <= ${keyLiteralSql(keys, after.watermark)}`,
     keys
@@ -41766,21 +41839,28 @@ async function countNewRows(source, destination, shape, existing, keys) {
     const { rows: rows3 } = await source.query(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows3[0]?.n ?? 0) };
   }
-  await loadSourceKeys(source, destination, shape, keys);
+  const narrowing = await narrowByBuckets(
+    source,
+    destination,
+    sourceFrom(shape),
+    `FROM ${qualify(shape.target)}`,
+    keys
+  );
+  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
   const { rows: rows2 } = await destination.query(
     `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`
   );
   return { decision, newRows: Number(rows2[0]?.n ?? 0) };
 }
 var KEY_TABLE = "pg_temp._pgferry_source_keys";
-async function loadSourceKeys(source, destination, shape, keys) {
+async function loadSourceKeys(source, destination, shape, keys, sourceFilter) {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
     `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
   const streamed = await streamCopy(source, destination, {
-    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}`,
+    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}${sourceFilter ? ` WHERE ${sourceFilter}` : ""}`,
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false
@@ -42194,22 +42274,17 @@ async function run(spec, options = {}) {
     if (resources.controlLost !== void 0) throw controlLostError(spec, resources, secrets);
     const foreignKeys = await restoreForeignKeys(resources.control, spec.targetSchema, catalog, planned);
     if (resources.controlLost !== void 0) throw controlLostError(spec, resources, secrets);
-    const finishedAt = /* @__PURE__ */ new Date();
     const tables = planned.map((p) => results.get(p.shape.table.ref.name) ?? notRun(p));
-    const report = {
-      mode: spec.mode,
-      sourceSchema: spec.sourceSchema,
-      targetSchema: spec.targetSchema,
-      source: endpointSummary(spec.source),
-      destination: endpointSummary(spec.destination),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      totals: summarise(tables),
+    const report = makeReport(spec, {
+      startedAt,
       tables,
-      notCopied: [...catalog.notCopied],
-      ...foreignKeys.skipped.length > 0 ? { foreignKeysSkipped: foreignKeys.skipped } : {}
-    };
+      notCopied: catalog.notCopied,
+      serverVersions: {
+        source: await serverVersion(resources.snapshot.coordinator),
+        destination: await serverVersion(resources.control)
+      },
+      foreignKeysSkipped: foreignKeys.skipped
+    });
     emit({ type: "run-finish", report });
     return report;
   } catch (error2) {
@@ -42230,9 +42305,6 @@ async function readTargetTablesOnce(client, targetSchema) {
   } finally {
     await client.query("COMMIT");
   }
-}
-function endpointSummary(config) {
-  return { host: config.host, port: config.port, database: config.database, user: config.user };
 }
 function throwIfAborted(signal) {
   if (signal?.aborted) throw new PgferryError("interrupted", "Interrupted before any table was touched.");
@@ -42472,31 +42544,16 @@ async function plan(spec) {
     const planned = planTables(spec, catalog, await readTargetTables(destination, spec.targetSchema));
     const tables = [];
     for (const item of planned) tables.push(await planOne(spec, item, snapshot.coordinator, destination));
-    const finishedAt = /* @__PURE__ */ new Date();
-    return {
-      mode: spec.mode,
-      dryRun: true,
-      sourceSchema: spec.sourceSchema,
-      targetSchema: spec.targetSchema,
-      source: {
-        host: spec.source.host,
-        port: spec.source.port,
-        database: spec.source.database,
-        user: spec.source.user
-      },
-      destination: {
-        host: spec.destination.host,
-        port: spec.destination.port,
-        database: spec.destination.database,
-        user: spec.destination.user
-      },
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      totals: summarise(tables),
+    return makeReport(spec, {
+      startedAt,
       tables,
-      notCopied: [...catalog.notCopied]
-    };
+      notCopied: catalog.notCopied,
+      serverVersions: {
+        source: await serverVersion(snapshot.coordinator),
+        destination: await serverVersion(destination)
+      },
+      dryRun: true
+    });
   } finally {
     await destination.query("ROLLBACK").catch(() => void 0);
     await destination.end().catch(() => void 0);
