@@ -319,17 +319,9 @@ export async function syncTableDelta(
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    const narrowing = await narrowByBuckets(
-      source,
-      destination,
-      sourceFrom(shape),
-      `FROM ${qualify(shape.target)}`,
-      keys,
-    );
-    await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
+    sourceTotal = await loadCandidateKeys(source, destination, shape, keys);
     copied = await copyMissingRows(context, shape, keys, copyOptions);
-    sourceRows = Number(narrowing.sourceTotal.count);
-    sourceTotal = narrowing.sourceTotal;
+    sourceRows = Number(sourceTotal.count);
   }
 
   onPhase("sequences");
@@ -405,6 +397,25 @@ export async function countNewRows(
     const { rows } = await source.query<{ n: string }>(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows[0]?.n ?? 0) };
   }
+  await loadCandidateKeys(source, destination, shape, keys);
+  const { rows } = await destination.query<{ n: string }>(
+    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`,
+  );
+  return { decision, newRows: Number(rows[0]?.n ?? 0) };
+}
+
+const KEY_TABLE = "pg_temp._pgferry_source_keys";
+
+/**
+ * Fills the key table with the source keys that may be missing from the target (those of the buckets whose
+ * fingerprints differ) and returns the fingerprint of all the source's keys.
+ */
+async function loadCandidateKeys(
+  source: pg.Client,
+  destination: pg.Client,
+  shape: TableShape,
+  keys: KeyColumns,
+): Promise<Fingerprint> {
   const narrowing = await narrowByBuckets(
     source,
     destination,
@@ -413,13 +424,8 @@ export async function countNewRows(
     keys,
   );
   await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
-  const { rows } = await destination.query<{ n: string }>(
-    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`,
-  );
-  return { decision, newRows: Number(rows[0]?.n ?? 0) };
+  return narrowing.sourceTotal;
 }
-
-const KEY_TABLE = "pg_temp._pgferry_source_keys";
 
 async function loadSourceKeys(
   source: pg.Client,

@@ -41782,17 +41782,9 @@ async function syncTableDelta(context, shape, existing, keys) {
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    const narrowing = await narrowByBuckets(
-      source,
-      destination,
-      sourceFrom(shape),
-      `FROM ${qualify(shape.target)}`,
-      keys
-    );
-    await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
+    sourceTotal = await loadCandidateKeys(source, destination, shape, keys);
     copied = await copyMissingRows(context, shape, keys, copyOptions);
-    sourceRows = Number(narrowing.sourceTotal.count);
-    sourceTotal = narrowing.sourceTotal;
+    sourceRows = Number(sourceTotal.count);
   }
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
@@ -41839,6 +41831,14 @@ async function countNewRows(source, destination, shape, existing, keys) {
     const { rows: rows3 } = await source.query(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows3[0]?.n ?? 0) };
   }
+  await loadCandidateKeys(source, destination, shape, keys);
+  const { rows: rows2 } = await destination.query(
+    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`
+  );
+  return { decision, newRows: Number(rows2[0]?.n ?? 0) };
+}
+var KEY_TABLE = "pg_temp._pgferry_source_keys";
+async function loadCandidateKeys(source, destination, shape, keys) {
   const narrowing = await narrowByBuckets(
     source,
     destination,
@@ -41847,12 +41847,8 @@ async function countNewRows(source, destination, shape, existing, keys) {
     keys
   );
   await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
-  const { rows: rows2 } = await destination.query(
-    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`
-  );
-  return { decision, newRows: Number(rows2[0]?.n ?? 0) };
+  return narrowing.sourceTotal;
 }
-var KEY_TABLE = "pg_temp._pgferry_source_keys";
 async function loadSourceKeys(source, destination, shape, keys, sourceFilter) {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
