@@ -110,3 +110,12 @@ export function assertNoSecret(outputs: readonly string[], secret: string, what 
 
 /** A stack trace line (`    at fn (file:1:2)`): user errors must never print one. */
 export const STACK_LINE = /^\s+at .+[:(]\d+/m;
+
+/** Sends `signal` and waits for the process to exit, which it must do within 5 s (an interrupt is prompt). */
+export async function interruptPromptly(running: RunningCli, signal: NodeJS.Signals): Promise<CliResult> {
+  const sentAt = Date.now();
+  running.child.kill(signal);
+  const result = await running.result;
+  assert.ok(Date.now() - sentAt < 5000, `took ${Date.now() - sentAt} ms to stop`);
+  return result;
+}
