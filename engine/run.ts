@@ -1,4 +1,4 @@
-import type pg from "pg";
+import pg from "pg";
 import { readSourceCatalog } from "./catalog.js";
 import {
   connect,
@@ -372,8 +372,8 @@ export function toTableError(error: unknown, spec: MigrationSpec): TableError {
   const secrets = [spec.source.password, spec.destination.password];
   if (error instanceof PgferryError) return { code: error.kind, message: redactAll(error.message, secrets) };
   const pgError = error as { code?: string; message?: string; detail?: string; hint?: string };
-  const sqlState =
-    typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : null;
+  // Only a server's error carries a SQLSTATE; Node's socket errors have codes of the same shape ("EPIPE").
+  const sqlState = error instanceof pg.DatabaseError && pgError.code ? pgError.code : null;
   const message = redactAll(pgError.message ?? String(error), secrets);
   return {
     code: sqlState ?? "connection-lost",

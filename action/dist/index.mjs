@@ -40642,6 +40642,21 @@ function endGroup() {
   issue("endgroup");
 }
 
+// node_modules/pg/esm/index.mjs
+var import_lib = __toESM(require_lib2(), 1);
+var Client = import_lib.default.Client;
+var Pool = import_lib.default.Pool;
+var Connection = import_lib.default.Connection;
+var types = import_lib.default.types;
+var Query = import_lib.default.Query;
+var DatabaseError = import_lib.default.DatabaseError;
+var escapeIdentifier = import_lib.default.escapeIdentifier;
+var escapeLiteral = import_lib.default.escapeLiteral;
+var Result = import_lib.default.Result;
+var TypeOverrides = import_lib.default.TypeOverrides;
+var defaults = import_lib.default.defaults;
+var esm_default = import_lib.default;
+
 // engine/errors.ts
 var PgferryError = class extends Error {
   name = "PgferryError";
@@ -41009,23 +41024,6 @@ function toUserType(row) {
 // engine/connection.ts
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-
-// node_modules/pg/esm/index.mjs
-var import_lib = __toESM(require_lib2(), 1);
-var Client = import_lib.default.Client;
-var Pool = import_lib.default.Pool;
-var Connection = import_lib.default.Connection;
-var types = import_lib.default.types;
-var Query = import_lib.default.Query;
-var DatabaseError = import_lib.default.DatabaseError;
-var escapeIdentifier = import_lib.default.escapeIdentifier;
-var escapeLiteral = import_lib.default.escapeLiteral;
-var Result = import_lib.default.Result;
-var TypeOverrides = import_lib.default.TypeOverrides;
-var defaults = import_lib.default.defaults;
-var esm_default = import_lib.default;
-
-// engine/connection.ts
 function describeEndpoint(config) {
   return `${config.user}@${config.host}:${config.port}/${config.database}`;
 }
@@ -42489,7 +42487,7 @@ function toTableError(error2, spec) {
   const secrets = [spec.source.password, spec.destination.password];
   if (error2 instanceof PgferryError) return { code: error2.kind, message: redactAll(error2.message, secrets) };
   const pgError = error2;
-  const sqlState = typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : null;
+  const sqlState = error2 instanceof esm_default.DatabaseError && pgError.code ? pgError.code : null;
   const message = redactAll(pgError.message ?? String(error2), secrets);
   return {
     code: sqlState ?? "connection-lost",
