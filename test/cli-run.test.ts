@@ -5,15 +5,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunReport } from "../engine/index.js";
 import { assertTablesIdentical, listTables } from "./support/compare.js";
-import {
-  assertNoSecret,
-  runCli,
-  STACK_LINE,
-  startCli,
-  urlOf,
-  waitForStderr,
-  type CliResult,
-} from "./support/cli.js";
+import { assertNoSecret, runCli, STACK_LINE, startCli, urlOf, type CliResult } from "./support/cli.js";
+import { waitForStatementOn } from "./support/faults.js";
 import { createDatabase, type TestDatabase } from "./support/servers.js";
 
 const SOURCE_SQL = `
@@ -253,8 +246,7 @@ describe("pgferry run", () => {
         "--target-schema",
         `bulk_${code}`,
       ]);
-      await waitForStderr(running, /1 table to process/);
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await waitForStatementOn(destination.client, `COPY "bulk_${code}"."big"%`);
       running.child.kill(signal);
       const result = await running.result;
       outputs.push(result.stdout, result.stderr);
