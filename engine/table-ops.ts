@@ -11,7 +11,7 @@ import {
   type TableShape,
 } from "./ddl.js";
 import type { TablePhase } from "./events.js";
-import { narrowByBuckets } from "./key-buckets.js";
+import { narrowByBuckets, type KeyFilter } from "./key-buckets.js";
 import { qualify, quoteIdent, type TableRef } from "./ident.js";
 import {
   keyHashSql,
@@ -231,7 +231,7 @@ export type DeltaDecision =
       sourceBelow: Fingerprint;
       targetBefore: Fingerprint;
     }
-  | { path: "anti-join"; targetRowsBefore: number };
+  | { path: "anti-join"; targetRowsBefore: number; targetBefore: Fingerprint };
 
 /**
  * With W the target's highest key: if the source keys ≤ W are provably all present in the target (same count
@@ -273,7 +273,7 @@ export async function decideDelta(
       targetBefore: before.print,
     };
   }
-  return { path: "anti-join", targetRowsBefore };
+  return { path: "anti-join", targetRowsBefore, targetBefore: before.print };
 }
 
 function sourceFrom(shape: TableShape): string {
@@ -308,6 +308,7 @@ export async function syncTableDelta(
   let copied: CopyProgress;
   let sourceRows: number;
   let sourceTotal: Fingerprint | undefined;
+  let copiedKeys: Fingerprint | undefined;
   onPhase("copy");
   if (decision.path === "full") {
     copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
@@ -319,14 +320,18 @@ export async function syncTableDelta(
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    sourceTotal = await loadCandidateKeys(source, destination, shape, keys);
-    copied = await copyMissingRows(context, shape, keys, copyOptions);
+    const candidates = await loadCandidateKeys(source, destination, shape, keys);
+    ({ copied, copiedKeys } = await copyMissingRows(context, shape, keys, candidates.narrowing, copyOptions));
+    sourceTotal = candidates.sourceTotal;
     sourceRows = Number(sourceTotal.count);
   }
 
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, sourceTotal);
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, {
+    sourceTotal,
+    copiedKeys,
+  });
   if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
@@ -343,8 +348,8 @@ export async function syncTableDelta(
  * The sync state to record after a delta, computed from what the run already knows wherever it can: on the
  * watermark path the copied rows are exactly the source rows above the old watermark, so both fingerprints grow by
  * theirs (one index range scan of the new rows); after an anti-join every source key is in the target, so the
- * source's fingerprint is that of all its keys, known from the buckets. `null` when nothing changed: the recorded
- * state still holds.
+ * source's fingerprint is that of all its keys, known from the buckets, and the target's grew by the keys it
+ * copied. `null` when nothing changed: the recorded state still holds.
  */
 async function syncStateAfter(
   context: TableContext,
@@ -352,7 +357,7 @@ async function syncStateAfter(
   keys: KeyColumns,
   decision: DeltaDecision,
   rowsCopied: number,
-  sourceTotal: Fingerprint | undefined,
+  known: { sourceTotal: Fingerprint | undefined; copiedKeys: Fingerprint | undefined },
 ): Promise<SyncState | null> {
   const { source, destination } = context;
   if (decision.path === "watermark") {
@@ -367,6 +372,12 @@ async function syncStateAfter(
         target: addPrints(decision.targetBefore, added),
       };
     }
+  }
+  const { sourceTotal, copiedKeys } = known;
+  if (decision.path === "anti-join" && sourceTotal && copiedKeys && Number(copiedKeys.count) === rowsCopied) {
+    const watermark = await topKey(destination, `FROM ${qualify(shape.target)}`, keys);
+    if (watermark)
+      return { watermark, source: sourceTotal, target: addPrints(decision.targetBefore, copiedKeys) };
   }
   const after = await targetFingerprint(destination, shape.target, keys);
   if (!after.watermark) return null;
@@ -397,9 +408,9 @@ export async function countNewRows(
     const { rows } = await source.query<{ n: string }>(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows[0]?.n ?? 0) };
   }
-  await loadCandidateKeys(source, destination, shape, keys);
+  const { narrowing } = await loadCandidateKeys(source, destination, shape, keys);
   const { rows } = await destination.query<{ n: string }>(
-    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`,
+    `SELECT count(*) AS n ${missingKeysSql(shape, keys, narrowing)}`,
   );
   return { decision, newRows: Number(rows[0]?.n ?? 0) };
 }
@@ -408,23 +419,26 @@ const KEY_TABLE = "pg_temp._pgferry_source_keys";
 
 /**
  * Fills the key table with the source keys that may be missing from the target (those of the buckets whose
- * fingerprints differ) and returns the fingerprint of all the source's keys.
+ * fingerprints differ); returns how they were narrowed and the fingerprint of all the source's keys.
  */
 async function loadCandidateKeys(
   source: pg.Client,
   destination: pg.Client,
   shape: TableShape,
   keys: KeyColumns,
-): Promise<Fingerprint> {
+): Promise<{ narrowing: KeyFilter | null; sourceTotal: Fingerprint }> {
   const narrowing = await narrowByBuckets(
-    source,
-    destination,
-    sourceFrom(shape),
-    `FROM ${qualify(shape.target)}`,
+    { client: source, from: sourceFrom(shape), relation: qualify(shape.table.ref), frozenByLoad: false },
+    {
+      client: destination,
+      from: `FROM ${qualify(shape.target)}`,
+      relation: qualify(shape.target),
+      frozenByLoad: true,
+    },
     keys,
   );
-  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
-  return narrowing.sourceTotal;
+  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceCandidatesSql);
+  return { narrowing: narrowing.filter, sourceTotal: narrowing.sourceTotal };
 }
 
 async function loadSourceKeys(
@@ -432,7 +446,7 @@ async function loadSourceKeys(
   destination: pg.Client,
   shape: TableShape,
   keys: KeyColumns,
-  sourceFilter: string | null,
+  candidatesSql: (columns: string) => string,
 ): Promise<number> {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
@@ -440,7 +454,7 @@ async function loadSourceKeys(
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
   const streamed = await streamCopy(source, destination, {
-    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}${sourceFilter ? ` WHERE ${sourceFilter}` : ""}`,
+    selectSql: candidatesSql(keyList),
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false,
@@ -449,9 +463,14 @@ async function loadSourceKeys(
   return streamed.rows;
 }
 
-function missingKeysSql(shape: TableShape, keys: KeyColumns): string {
-  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`).join(" AND ");
-  return `FROM ${KEY_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches})`;
+/**
+ * The candidate keys the target lacks. A target key can only match a candidate if it lies in the same bucket, so
+ * the target side is narrowed by the same filter: the anti-join then hashes that share of the target, not all of it.
+ */
+function missingKeysSql(shape: TableShape, keys: KeyColumns, narrowing: KeyFilter | null): string {
+  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`);
+  if (narrowing) matches.push(narrowing("t"));
+  return `FROM ${KEY_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches.join(" AND ")})`;
 }
 
 const MISSING_KEY_BATCH = 5000;
@@ -460,23 +479,33 @@ async function copyMissingRows(
   context: TableContext,
   shape: TableShape,
   keys: KeyColumns,
+  narrowing: KeyFilter | null,
   copyOptions: {
     targetSql: string;
     format: CopyFormat;
     freeze: boolean;
     onProgress: (p: CopyProgress) => void;
   },
-): Promise<CopyProgress> {
+): Promise<{ copied: CopyProgress; copiedKeys: Fingerprint }> {
   const { source, destination } = context;
+  // A cursor is planned for its first 10% of rows by default, which favours a nested loop of index probes over
+  // the hash anti-join; every row will be fetched.
+  await destination.query("SET LOCAL cursor_tuple_fraction = 1");
   await destination.query(
-    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR SELECT ${keyTextColumnsSql(keys, "s")} ${missingKeysSql(shape, keys)}`,
+    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR
+       SELECT ${keyTextColumnsSql(keys, "s")}, ${keyHashSql(keys, "s")} AS h ${missingKeysSql(shape, keys, narrowing)}`,
   );
   const total: CopyProgress = { rows: 0, bytes: 0 };
+  // The fingerprint of the keys copied, so that the target's new fingerprint needs no second scan.
+  let keyCount = 0;
+  let keySum = 0n;
   for (;;) {
     const batch = await destination.query<Record<string, string>>(
       `FETCH ${MISSING_KEY_BATCH} FROM _pgferry_missing`,
     );
     if (batch.rows.length === 0) break;
+    keyCount += batch.rows.length;
+    for (const row of batch.rows) keySum += BigInt(row.h ?? 0);
     const values = batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""));
     const inList = `${keyTupleSql(keys)} IN (${values.map((v) => keyLiteralSql(keys, v)).join(", ")})`;
     const part = await streamCopy(source, destination, {
@@ -488,5 +517,5 @@ async function copyMissingRows(
     total.bytes += part.bytes;
   }
   await destination.query("CLOSE _pgferry_missing");
-  return total;
+  return { copied: total, copiedKeys: { count: String(keyCount), sum: keySum.toString() } };
 }

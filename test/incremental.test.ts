@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { plan, run, type RunReport, type TableResult } from "../engine/index.js";
+import { parseSyncState } from "../engine/target-state.js";
 import { assertTablesIdentical, tableFingerprint } from "./support/compare.js";
 import { createDatabase, type TestDatabase } from "./support/servers.js";
 import { makeSpec } from "./support/spec.js";
@@ -81,7 +82,34 @@ describe("incremental sync", () => {
     assert.equal(tables.int_keys?.targetRowsAfter, 1026);
     assert.equal(report.totals.tablesSynced, 4);
     await assertTablesIdentical(source.client, "public", destination.client, "migrated", keyed);
+    // The sync state an anti-join records is computed without scanning the target again: it must be exact.
+    for (const name of ["int_keys", "uuid_keys"]) {
+      assert.equal(tables[name]?.path, "anti-join", name);
+      await assertRecordedStateExact(
+        name,
+        name === "int_keys" ? "hashint8extended(id, 0)" : "uuid_hash_extended(id, 0)",
+      );
+    }
   });
+
+  /** The sync state recorded in the table's comment matches a fresh count and hash sum of its keys. */
+  async function assertRecordedStateExact(table: string, hashSql: string): Promise<void> {
+    const { rows } = await destination.client.query<{
+      comment: string;
+      count: string;
+      sum: string;
+      top: string;
+    }>(
+      `SELECT obj_description('migrated.${table}'::regclass, 'pg_class') AS comment, count(*)::text AS count,
+              sum(${hashSql})::text AS sum,
+              (SELECT t.id::text FROM migrated.${table} t ORDER BY t.id DESC LIMIT 1) AS top FROM migrated.${table}`,
+    );
+    const row = rows[0];
+    const state = parseSyncState(row?.comment ?? null);
+    assert.deepEqual(state?.target, { count: row?.count, sum: row?.sum }, table);
+    assert.deepEqual(state?.source, state?.target, `${table}: every source key is in the target`);
+    assert.deepEqual(state?.watermark, [row?.top], table);
+  }
 
   test("ascending new keys take the watermark path", async () => {
     await source.client.query(

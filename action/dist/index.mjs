@@ -41558,35 +41558,91 @@ function keyTextColumnsSql(keys, alias = "") {
 
 // engine/key-buckets.ts
 var BUCKETS = 65536;
-async function bucketPrints(client, fromWhere, keys) {
-  const { rows: rows2 } = await client.query(
-    `SELECT (h & ${BUCKETS - 1})::int AS b, count(*)::text AS count, sum(h)::text AS sum
-       FROM (SELECT ${keyHashSql(keys)} AS h ${fromWhere}) keys GROUP BY 1`
-  );
-  return rows2;
+var aggregates = (keys) => `count(*)::text AS count, sum(${keyHashSql(keys)})::text AS sum`;
+function keyHashScheme(keys) {
+  const bucketSql = (alias = "") => `((${keyHashSql(keys, alias)}) & ${BUCKETS - 1})::int`;
+  return {
+    name: "key-hash",
+    bucketSql,
+    // The hash is computed once per row, for the bucket and the sum.
+    printsSql: (side) => `SELECT (h & ${BUCKETS - 1})::int AS b, count(*)::text AS count, sum(h)::text AS sum
+         FROM (SELECT ${keyHashSql(keys)} AS h ${side.from}) keys GROUP BY 1`,
+    selectInBucketsSql: (side, _indexed, bitmapSql, columns) => `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`
+  };
 }
-async function narrowByBuckets(source, destination, sourceFrom2, targetFrom, keys) {
+function uuidPrefixScheme(keys, column) {
+  const bucketSql = (alias = "") => {
+    const bytes2 = `uuid_send(${alias ? `${alias}.` : ""}${quoteIdent(column)})`;
+    return `(get_byte(${bytes2}, 0) << 8 | get_byte(${bytes2}, 1))`;
+  };
+  const bound = (fill) => `(lpad(to_hex(b), 4, '0') || '${fill}')::uuid`;
+  const inBucket = `${quoteIdent(column)} BETWEEN ${bound("0000-0000-0000-0000-000000000000")}
+                                        AND ${bound("ffff-ffff-ffff-ffff-ffffffffffff")}`;
+  return {
+    name: "key-prefix",
+    bucketSql,
+    printsSql: (side, indexed) => indexed ? `SELECT b, x.count, x.sum FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
+             SELECT ${aggregates(keys)} ${side.from} WHERE ${inBucket}) x
+            WHERE x.count <> '0'` : `SELECT ${bucketSql()} AS b, ${aggregates(keys)} ${side.from} GROUP BY 1`,
+    selectInBucketsSql: (side, indexed, bitmapSql, columns) => indexed ? `SELECT x.* FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
+             SELECT ${columns} ${side.from} WHERE ${inBucket}) x
+            WHERE get_bit(${bitmapSql}, b) = 1` : `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`
+  };
+}
+function bucketSchemeOf(keys) {
+  const only = keys.length === 1 ? keys[0] : void 0;
+  return only?.type === "uuid" ? uuidPrefixScheme(keys, only.name) : keyHashScheme(keys);
+}
+async function indexAnswersAlone(side) {
+  const { rows: rows2 } = await side.client.query(
+    `SELECT relpages AS pages, relallvisible AS visible, current_setting('server_version_num')::int AS version
+       FROM pg_class WHERE oid = $1::regclass AND relkind = 'r'`,
+    [side.relation]
+  );
+  const row = rows2[0];
+  if (!row) return false;
+  if (row.pages > 0) return row.visible >= 0.8 * row.pages;
+  return side.frozenByLoad && row.version >= 14e4;
+}
+async function bucketPrints(side, scheme) {
+  const indexed = scheme.name === "key-prefix" && await indexAnswersAlone(side);
+  if (indexed) await side.client.query("SET LOCAL jit = off");
+  const { rows: rows2 } = await side.client.query(scheme.printsSql(side, indexed));
+  return { rows: rows2, indexed };
+}
+async function narrowByBuckets(source, target, keys) {
+  const scheme = bucketSchemeOf(keys);
   const [sourceBuckets, targetBuckets] = await Promise.all([
-    bucketPrints(source, sourceFrom2, keys),
-    bucketPrints(destination, targetFrom, keys)
+    bucketPrints(source, scheme),
+    bucketPrints(target, scheme)
   ]);
-  const target = new Map(targetBuckets.map((row) => [row.b, row]));
+  const targetByBucket = new Map(targetBuckets.rows.map((row) => [row.b, row]));
   const bitmap = Buffer.alloc(BUCKETS / 8);
   let differing = 0;
   let count2 = 0n;
   let sum = 0n;
-  for (const row of sourceBuckets) {
+  for (const row of sourceBuckets.rows) {
     count2 += BigInt(row.count);
     sum += BigInt(row.sum);
-    const other = target.get(row.b);
+    const other = targetByBucket.get(row.b);
     if (other?.count === row.count && other.sum === row.sum) continue;
     differing += 1;
     bitmap[row.b >> 3] = (bitmap[row.b >> 3] ?? 0) | 1 << (row.b & 7);
   }
   const sourceTotal = { count: count2.toString(), sum: sum.toString() };
-  if (differing > BUCKETS / 2) return { sourceFilter: null, sourceTotal };
-  const sourceFilter = `get_bit(decode('${bitmap.toString("hex")}', 'hex'), ((${keyHashSql(keys)}) & ${BUCKETS - 1})::int) = 1`;
-  return { sourceFilter, sourceTotal };
+  if (differing > BUCKETS / 2) {
+    return {
+      filter: null,
+      sourceTotal,
+      sourceCandidatesSql: (columns) => `SELECT ${columns} ${source.from}`
+    };
+  }
+  const bitmapSql = `decode('${bitmap.toString("hex")}', 'hex')`;
+  return {
+    filter: (alias = "") => `get_bit(${bitmapSql}, ${scheme.bucketSql(alias)}) = 1`,
+    sourceTotal,
+    sourceCandidatesSql: (columns) => scheme.selectInBucketsSql(source, sourceBuckets.indexed, bitmapSql, columns)
+  };
 }
 
 // engine/table-ops.ts
@@ -41748,7 +41804,7 @@ async function decideDelta(source, destination, shape, existing, keys) {
       targetBefore: before.print
     };
   }
-  return { path: "anti-join", targetRowsBefore };
+  return { path: "anti-join", targetRowsBefore, targetBefore: before.print };
 }
 function sourceFrom(shape) {
   return `FROM ${shape.table.partitioned ? "" : "ONLY "}${qualify(shape.table.ref)}`;
@@ -41769,6 +41825,7 @@ async function syncTableDelta(context, shape, existing, keys) {
   let copied;
   let sourceRows;
   let sourceTotal;
+  let copiedKeys;
   onPhase("copy");
   if (decision.path === "full") {
     copied = await streamCopy(source, destination, { ...copyOptions, selectSql: sourceSelectSql(shape) });
@@ -41780,13 +41837,17 @@ async function syncTableDelta(context, shape, existing, keys) {
     });
     sourceRows = decision.sourceRowsBelow + copied.rows;
   } else {
-    sourceTotal = await loadCandidateKeys(source, destination, shape, keys);
-    copied = await copyMissingRows(context, shape, keys, copyOptions);
+    const candidates = await loadCandidateKeys(source, destination, shape, keys);
+    ({ copied, copiedKeys } = await copyMissingRows(context, shape, keys, candidates.narrowing, copyOptions));
+    sourceTotal = candidates.sourceTotal;
     sourceRows = Number(sourceTotal.count);
   }
   onPhase("sequences");
   await advanceSequences(destination, shape, true);
-  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, sourceTotal);
+  const state = await syncStateAfter(context, shape, keys, decision, copied.rows, {
+    sourceTotal,
+    copiedKeys
+  });
   if (state) await destination.query(syncStateCommentSql(shape.target, state));
   return {
     rowsCopied: copied.rows,
@@ -41798,7 +41859,7 @@ async function syncTableDelta(context, shape, existing, keys) {
     copyFormat
   };
 }
-async function syncStateAfter(context, shape, keys, decision, rowsCopied, sourceTotal) {
+async function syncStateAfter(context, shape, keys, decision, rowsCopied, known) {
   const { source, destination } = context;
   if (decision.path === "watermark") {
     if (rowsCopied === 0) return null;
@@ -41812,6 +41873,12 @@ async function syncStateAfter(context, shape, keys, decision, rowsCopied, source
         target: addPrints(decision.targetBefore, added)
       };
     }
+  }
+  const { sourceTotal, copiedKeys } = known;
+  if (decision.path === "anti-join" && sourceTotal && copiedKeys && Number(copiedKeys.count) === rowsCopied) {
+    const watermark = await topKey(destination, `FROM ${qualify(shape.target)}`, keys);
+    if (watermark)
+      return { watermark, source: sourceTotal, target: addPrints(decision.targetBefore, copiedKeys) };
   }
   const after = await targetFingerprint(destination, shape.target, keys);
   if (!after.watermark) return null;
@@ -41829,32 +41896,35 @@ async function countNewRows(source, destination, shape, existing, keys) {
     const { rows: rows3 } = await source.query(`SELECT count(*) AS n ${sourceFrom(shape)}${where}`);
     return { decision, newRows: Number(rows3[0]?.n ?? 0) };
   }
-  await loadCandidateKeys(source, destination, shape, keys);
+  const { narrowing } = await loadCandidateKeys(source, destination, shape, keys);
   const { rows: rows2 } = await destination.query(
-    `SELECT count(*) AS n ${missingKeysSql(shape, keys)}`
+    `SELECT count(*) AS n ${missingKeysSql(shape, keys, narrowing)}`
   );
   return { decision, newRows: Number(rows2[0]?.n ?? 0) };
 }
 var KEY_TABLE = "pg_temp._pgferry_source_keys";
 async function loadCandidateKeys(source, destination, shape, keys) {
   const narrowing = await narrowByBuckets(
-    source,
-    destination,
-    sourceFrom(shape),
-    `FROM ${qualify(shape.target)}`,
+    { client: source, from: sourceFrom(shape), relation: qualify(shape.table.ref), frozenByLoad: false },
+    {
+      client: destination,
+      from: `FROM ${qualify(shape.target)}`,
+      relation: qualify(shape.target),
+      frozenByLoad: true
+    },
     keys
   );
-  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceFilter);
-  return narrowing.sourceTotal;
+  await loadSourceKeys(source, destination, shape, keys, narrowing.sourceCandidatesSql);
+  return { narrowing: narrowing.filter, sourceTotal: narrowing.sourceTotal };
 }
-async function loadSourceKeys(source, destination, shape, keys, sourceFilter) {
+async function loadSourceKeys(source, destination, shape, keys, candidatesSql) {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
     `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
   const streamed = await streamCopy(source, destination, {
-    selectSql: `SELECT ${keyList} ${sourceFrom(shape)}${sourceFilter ? ` WHERE ${sourceFilter}` : ""}`,
+    selectSql: candidatesSql(keyList),
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false
@@ -41862,22 +41932,29 @@ async function loadSourceKeys(source, destination, shape, keys, sourceFilter) {
   await destination.query(`ANALYZE ${KEY_TABLE}`);
   return streamed.rows;
 }
-function missingKeysSql(shape, keys) {
-  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`).join(" AND ");
-  return `FROM ${KEY_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches})`;
+function missingKeysSql(shape, keys, narrowing) {
+  const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`);
+  if (narrowing) matches.push(narrowing("t"));
+  return `FROM ${KEY_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM ${qualify(shape.target)} t WHERE ${matches.join(" AND ")})`;
 }
 var MISSING_KEY_BATCH = 5e3;
-async function copyMissingRows(context, shape, keys, copyOptions) {
+async function copyMissingRows(context, shape, keys, narrowing, copyOptions) {
   const { source, destination } = context;
+  await destination.query("SET LOCAL cursor_tuple_fraction = 1");
   await destination.query(
-    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR SELECT ${keyTextColumnsSql(keys, "s")} ${missingKeysSql(shape, keys)}`
+    `DECLARE _pgferry_missing NO SCROLL CURSOR FOR
+       SELECT ${keyTextColumnsSql(keys, "s")}, ${keyHashSql(keys, "s")} AS h ${missingKeysSql(shape, keys, narrowing)}`
   );
   const total = { rows: 0, bytes: 0 };
+  let keyCount = 0;
+  let keySum = 0n;
   for (; ; ) {
     const batch = await destination.query(
       `FETCH ${MISSING_KEY_BATCH} FROM _pgferry_missing`
     );
     if (batch.rows.length === 0) break;
+    keyCount += batch.rows.length;
+    for (const row of batch.rows) keySum += BigInt(row.h ?? 0);
     const values = batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""));
     const inList = `${keyTupleSql(keys)} IN (${values.map((v) => keyLiteralSql(keys, v)).join(", ")})`;
     const part = await streamCopy(source, destination, {
@@ -41889,7 +41966,7 @@ async function copyMissingRows(context, shape, keys, copyOptions) {
     total.bytes += part.bytes;
   }
   await destination.query("CLOSE _pgferry_missing");
-  return total;
+  return { copied: total, copiedKeys: { count: String(keyCount), sum: keySum.toString() } };
 }
 
 // engine/selection.ts
