@@ -150,18 +150,8 @@ export async function copyTableFull(context: TableContext, shape: TableShape): P
   for (const statement of postLoadSql(shape)) await destination.query(statement);
   onPhase("sequences");
   await advanceSequences(destination, shape, false);
-  const keys = keyColumnsOf(shape);
-  if (keys && !keys.some((key) => shape.excluded.has(key.name))) {
-    const fingerprint = await targetFingerprint(destination, shape.target, keys);
-    if (fingerprint.watermark) {
-      const state = {
-        watermark: fingerprint.watermark,
-        source: fingerprint.print,
-        target: fingerprint.print,
-      };
-      await destination.query(syncStateCommentSql(shape.target, state));
-    }
-  }
+  // No sync state is recorded: right after a full copy the target equals the source, and a state saying so proves
+  // nothing the next delta's own comparison of the two does not (it would cost a scan of the new table).
   return {
     rowsCopied: copied.rows,
     bytesCopied: copied.bytes,
