@@ -12,6 +12,7 @@ export const DEFAULT_SPEC_FILE = "pgferry.yml";
 /** What commander parses: the spec overrides (`--jobs` as typed, validated with the spec), plus output flags. */
 export interface SpecFlags extends SpecOverrides {
   jobs?: string;
+  waitTimeout?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -46,6 +47,10 @@ export function addSpecOptions(command: Command): Command {
     .option("--target-schema <name>", "schema of the destination to copy into (default: migrated)")
     .option("--jobs <n>", "how many tables are copied at the same time (default: 2)")
     .option("--on-locked <behaviour>", "wait | fail, when another run holds the target schema")
+    .option(
+      "--wait-timeout <seconds>",
+      "how long to wait for another run's lock, and to retry a refused connection at start (default: 60)",
+    )
     .option("--json", "print the report as JSON on stdout, and nothing else on stdout")
     .option("--quiet", "print nothing on stderr but errors");
 }
@@ -63,6 +68,7 @@ export function overridesOf(flags: SpecFlags): SpecOverrides {
   if (flags.targetSchema !== undefined) overrides.targetSchema = flags.targetSchema;
   if (flags.jobs !== undefined) overrides.jobs = flags.jobs;
   if (flags.onLocked !== undefined) overrides.onLocked = flags.onLocked;
+  if (flags.waitTimeout !== undefined) overrides.waitTimeoutSeconds = flags.waitTimeout;
   return overrides;
 }
 

@@ -78,8 +78,8 @@ export async function acquireTargetLock(
     {
       hint:
         behaviour === "fail"
-          ? "Wait for it to finish, or set onLocked: wait."
-          : "Raise waitTimeoutSeconds, or retry later.",
+          ? "Wait for it to finish, or set onLocked: wait (--on-locked wait)."
+          : "Raise waitTimeoutSeconds (--wait-timeout), or retry later.",
     },
   );
   if (behaviour === "fail") throw busy;

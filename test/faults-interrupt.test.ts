@@ -144,6 +144,24 @@ describe("faults: interruptions and concurrent runs", () => {
     await assertNoLeftovers(source, destination);
   });
 
+  test("--wait-timeout bounds the wait for another run's lock: a clear error (exit 2), nothing touched", async () => {
+    const holder = await adminClient(17, destination.name);
+    try {
+      await holder.query(LOCK_SQL);
+      const result = await startCli(["run", ...urls(), "--on-locked", "wait", "--wait-timeout", "1"]).result;
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /^error: Another pgferry run holds the lock on target schema "migrated" \(waited 1 s\)\.$/m,
+      );
+      assert.match(result.stderr, /^hint: Raise waitTimeoutSeconds \(--wait-timeout\), or retry later\.$/m);
+      assert.doesNotMatch(result.stderr, STACK_LINE);
+    } finally {
+      await holder.end();
+    }
+    await assertNoLeftovers(source, destination);
+  });
+
   /**
    * Starts a run that holds the run lock and is kept waiting on a target table another session reads; resolves
    * once it waits there. `release()` lets it go on.
@@ -196,7 +214,7 @@ describe("faults: interruptions and concurrent runs", () => {
       assert.equal(second.code, 2, second.stderr);
       assert.deepEqual(second.stderr.trimEnd().split("\n"), [
         'error: Another pgferry run holds the lock on target schema "migrated".',
-        "hint: Wait for it to finish, or set onLocked: wait.",
+        "hint: Wait for it to finish, or set onLocked: wait (--on-locked wait).",
       ]);
       assert.ok(await stillPendingAfter(first.running, 0), "the first run still waits on its table");
     } finally {

@@ -376,6 +376,12 @@ describe("flags", () => {
       '--mode: must be one of full, incremental, tables (found "fast")',
       '--jobs: expected integer, found string "lots"',
     ]);
+    assert.deepEqual(linesOf(CONNECTIONS, { overrides: { waitTimeoutSeconds: "soon" } }), [
+      '--wait-timeout: expected number, found string "soon"',
+    ]);
+    assert.deepEqual(linesOf(CONNECTIONS, { overrides: { waitTimeoutSeconds: "0" } }), [
+      "--wait-timeout: must be greater than 0 (found 0)",
+    ]);
   });
 
   it("reports a bad entry of --tables with its index", () => {

@@ -41729,18 +41729,6 @@ async function copyTableFull(context, shape) {
   for (const statement of postLoadSql(shape)) await destination.query(statement);
   onPhase("sequences");
   await advanceSequences(destination, shape, false);
-  const keys = keyColumnsOf(shape);
-  if (keys && !keys.some((key) => shape.excluded.has(key.name))) {
-    const fingerprint2 = await targetFingerprint(destination, shape.target, keys);
-    if (fingerprint2.watermark) {
-      const state = {
-        watermark: fingerprint2.watermark,
-        source: fingerprint2.print,
-        target: fingerprint2.print
-      };
-      await destination.query(syncStateCommentSql(shape.target, state));
-    }
-  }
   return {
     rowsCopied: copied.rows,
     bytesCopied: copied.bytes,
@@ -42173,7 +42161,7 @@ async function acquireTargetLock(client, targetSchema, behaviour, waitSeconds, o
     "locked",
     `Another pgferry run holds the lock on target schema "${targetSchema}"${behaviour === "wait" ? ` (waited ${waitSeconds} s)` : ""}.`,
     {
-      hint: behaviour === "fail" ? "Wait for it to finish, or set onLocked: wait." : "Raise waitTimeoutSeconds, or retry later."
+      hint: behaviour === "fail" ? "Wait for it to finish, or set onLocked: wait (--on-locked wait)." : "Raise waitTimeoutSeconds (--wait-timeout), or retry later."
     }
   );
   if (behaviour === "fail") throw busy;
@@ -42737,7 +42725,8 @@ var OVERRIDE_FLAGS = {
   sourceSchema: "--source-schema",
   targetSchema: "--target-schema",
   jobs: "--jobs",
-  onLocked: "--on-locked"
+  onLocked: "--on-locked",
+  waitTimeoutSeconds: "--wait-timeout"
 };
 var URL_VARIABLES = {
   source: "PGFERRY_SOURCE_URL",

@@ -20,6 +20,7 @@ export interface SpecOverrides {
   targetSchema?: string;
   jobs?: number | string;
   onLocked?: string;
+  waitTimeoutSeconds?: number | string;
 }
 
 export const OVERRIDE_FLAGS = {
@@ -34,6 +35,7 @@ export const OVERRIDE_FLAGS = {
   targetSchema: "--target-schema",
   jobs: "--jobs",
   onLocked: "--on-locked",
+  waitTimeoutSeconds: "--wait-timeout",
 } as const satisfies Record<keyof SpecOverrides, string>;
 
 /** Connection URLs taken from the environment when neither the spec nor a flag gives one. */
