@@ -11,6 +11,10 @@ export function progressLine(event: ProgressEvent): string | undefined {
   switch (event.type) {
     case "connected":
       return oneLine(`Connected: source ${event.source} → destination ${event.destination}`);
+    case "server-wait":
+      return oneLine(
+        `Cannot reach the ${event.side} ${event.endpoint} yet (${event.reason}): retrying for up to ${event.seconds} s…`,
+      );
     case "lock-wait":
       return oneLine(
         `Another pgferry run holds target schema "${event.targetSchema}": waiting for it to end…`,

@@ -62,6 +62,7 @@ export async function connect(
   side: Side,
   retryForSeconds = 0,
   signal?: AbortSignal,
+  onFirstRetry?: (reason: string) => void,
 ): Promise<pg.Client> {
   const deadline = Date.now() + retryForSeconds * 1000;
   let delay = 250;
@@ -70,6 +71,7 @@ export async function connect(
       return await withoutIdleTimeouts(await connectOnce(config));
     } catch (error) {
       if (isTransient(error) && Date.now() + delay < deadline) {
+        if (delay === 250) onFirstRetry?.(redactSecret(String((error as Error).message), config.password));
         await sleep(delay, undefined, { signal });
         delay = Math.min(delay * 2, 4000);
         continue;

@@ -4,6 +4,8 @@ import type { RunReport, TableAction, TableResult } from "./report.js";
 export type ProgressEvent =
   | { type: "connected"; source: string; destination: string }
   | { type: "lock-wait"; targetSchema: string }
+  /** A server refused the first connection (not up yet, restarting): retried for up to `seconds`. */
+  | { type: "server-wait"; side: "source" | "destination"; endpoint: string; reason: string; seconds: number }
   | { type: "run-start"; tables: PlannedTableInfo[] }
   | { type: "table-start"; table: string; index: number; total: number; action: TableAction }
   | { type: "table-phase"; table: string; phase: TablePhase }

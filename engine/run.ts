@@ -43,14 +43,28 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   const resources: RunResources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
+    const serverWait = (side: "source" | "destination") => (reason: string) =>
+      emit({
+        type: "server-wait",
+        side,
+        endpoint: describeEndpoint(spec[side]),
+        reason,
+        seconds: spec.waitTimeoutSeconds,
+      });
     resources.control = await connect(
       spec.destination,
       "destination",
       spec.waitTimeoutSeconds,
       options.signal,
+      serverWait("destination"),
     );
     resources.control.on("error", (error: Error) => (resources.controlLost ??= error.message));
-    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds, options.signal);
+    resources.snapshot = await SourceSnapshot.open(
+      spec.source,
+      spec.waitTimeoutSeconds,
+      options.signal,
+      serverWait("source"),
+    );
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),

@@ -19,8 +19,9 @@ export class SourceSnapshot {
     config: ConnectionConfig,
     retryForSeconds: number,
     signal?: AbortSignal,
+    onFirstRetry?: (reason: string) => void,
   ): Promise<SourceSnapshot> {
-    const client = await connect(config, "source", retryForSeconds, signal);
+    const client = await connect(config, "source", retryForSeconds, signal, onFirstRetry);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

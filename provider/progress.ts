@@ -8,6 +8,10 @@ import type { ProgressEvent, RunReport, TableResult } from "../engine/index.js";
 export function progressLines(write: (line: string) => void): (event: ProgressEvent) => void {
   return (event) => {
     if (event.type === "connected") write(`copying from ${event.source} to ${event.destination}`);
+    else if (event.type === "server-wait")
+      write(
+        `cannot reach the ${event.side} ${event.endpoint} yet (${event.reason}); retrying for up to ${event.seconds} s`,
+      );
     else if (event.type === "lock-wait") write(`waiting for another run on schema ${event.targetSchema}`);
     else if (event.type === "table-finish") {
       write(`[${event.index}/${event.total}] ${event.table}: ${describeResult(event.result)}`);

@@ -350,7 +350,8 @@ const CASES: BadInput[] = [
 ];
 
 /** Lines a run may print on stderr before it fails, besides the error itself. */
-const PROGRESS = /^(\d+ tables? to process|Using \.\/pgferry\.yml)$/;
+const PROGRESS =
+  /^(\d+ tables? to process|Using \.\/pgferry\.yml|Cannot reach the (source|destination) .* yet \(.*\); retrying for up to \d+ s…)$/;
 
 describe(
   "bad input: exit 2, one clear error line, no stack trace, nothing touched",

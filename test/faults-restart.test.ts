@@ -9,8 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, type ConnectionConfig, type MigrationSpec } from "../engine/index.js";
-import { interruptPromptly, runCli, STACK_LINE, startCli } from "./support/cli.js";
+import {
+  describeEndpoint,
+  run,
+  type ConnectionConfig,
+  type MigrationSpec,
+  type ProgressEvent,
+} from "../engine/index.js";
+import { interruptPromptly, runCli, STACK_LINE, startCli, waitForStderr } from "./support/cli.js";
 import { RestartableServer, rowsFingerprint, waitForStatementOn } from "./support/faults.js";
 import { makeSpec } from "./support/spec.js";
 
@@ -64,11 +70,25 @@ describe("faults: the server restarts", () => {
   test("a run started while the server is down retries until it is back, then copies everything", async () => {
     await server.stop();
     const started = Date.now();
-    const running = run(spec({ waitTimeoutSeconds: 30 }));
+    const events: ProgressEvent[] = [];
+    const running = run(spec({ waitTimeoutSeconds: 30 }), { onEvent: (event) => events.push(event) });
     await sleep(1500);
     await server.start();
     const report = await running;
     assert.ok(Date.now() - started >= 1500);
+    const waits = events.filter((event) => event.type === "server-wait");
+    assert.equal(waits.length, 1, "the wait is announced once");
+    assert.deepEqual(
+      { ...waits[0], reason: undefined },
+      {
+        type: "server-wait",
+        side: "destination",
+        endpoint: describeEndpoint(spec().destination),
+        reason: undefined,
+        seconds: 30,
+      },
+    );
+    assert.match(waits[0]?.type === "server-wait" ? waits[0].reason : "", /ECONNREFUSED/);
     assert.equal(report.totals.tablesFailed, 0);
     assert.equal(report.totals.rowsCopied, 200_100);
   });
@@ -82,12 +102,16 @@ describe("faults: the server restarts", () => {
       assert.ok(elapsed >= 2000 && elapsed < 10_000, `gave up after ${elapsed} ms`);
       assert.equal(result.code, 2, result.stderr);
       const lines = result.stderr.trimEnd().split("\n");
-      assert.equal(lines.length, 2, result.stderr);
+      assert.equal(lines.length, 3, result.stderr);
       assert.match(
         lines[0] ?? "",
+        /^Cannot reach the destination postgres@127\.0\.0\.1:\d+\/restart_dst yet \(.*ECONNREFUSED.*\); retrying for up to 2 s/,
+      );
+      assert.match(
+        lines[1] ?? "",
         /^error: Cannot reach the destination postgres@127\.0\.0\.1:\d+\/restart_dst: .*ECONNREFUSED/,
       );
-      assert.match(lines[1] ?? "", /^hint: Check the host and port/);
+      assert.match(lines[2] ?? "", /^hint: Check the host and port/);
       assert.doesNotMatch(result.stderr, STACK_LINE);
     } finally {
       await server.start();
@@ -98,7 +122,10 @@ describe("faults: the server restarts", () => {
     await server.stop();
     try {
       const running = startCli(["run", specFile(60)]);
-      await sleep(1500);
+      await waitForStderr(
+        running,
+        /^Cannot reach the destination .* yet \(.*ECONNREFUSED.*\); retrying for up to 60 s/m,
+      );
       const result = await interruptPromptly(running, "SIGINT");
       assert.equal(result.code, 130, result.stderr);
       assert.match(result.stderr, /^Interrupted before any table was touched\.$/m);

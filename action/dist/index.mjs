@@ -4078,7 +4078,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4766,7 +4766,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform2 {
+    var InflateStream = class extends Transform {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -11253,13 +11253,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "✅" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "❌" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform2({
+        this.transform = new Transform({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18311,7 +18311,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18361,7 +18361,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform2 {
+    var EventSourceStream = class extends Transform {
       /**
        * @type {eventSourceSettings}
        */
@@ -22497,7 +22497,7 @@ var require_connection2 = __commonJS({
 var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("stream");
+    var { Transform } = __require("stream");
     var { StringDecoder } = __require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
@@ -22576,7 +22576,7 @@ var require_split2 = __commonJS({
       options.transform = transform;
       options.flush = flush;
       options.readableObjectMode = true;
-      const stream = new Transform2(options);
+      const stream = new Transform(options);
       stream[kLast] = "";
       stream[kDecoder] = new StringDecoder("utf8");
       stream.matcher = matcher;
@@ -41055,7 +41055,7 @@ function isTransient(error2) {
   return code === "57P03" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "53300";
 }
 var SSL_UNSUPPORTED = /does not support SSL/i;
-async function connect(config, side, retryForSeconds = 0, signal) {
+async function connect(config, side, retryForSeconds = 0, signal, onFirstRetry) {
   const deadline = Date.now() + retryForSeconds * 1e3;
   let delay = 250;
   for (; ; ) {
@@ -41063,6 +41063,7 @@ async function connect(config, side, retryForSeconds = 0, signal) {
       return await withoutIdleTimeouts(await connectOnce(config));
     } catch (error2) {
       if (isTransient(error2) && Date.now() + delay < deadline) {
+        if (delay === 250) onFirstRetry?.(redactSecret(String(error2.message), config.password));
         await sleep(delay, void 0, { signal });
         delay = Math.min(delay * 2, 4e3);
         continue;
@@ -41428,104 +41429,149 @@ function describeDrift(expected, actual) {
 }
 
 // engine/copy-stream.ts
-var import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-var RowCounter = class extends Transform {
-  constructor(format, onChunk = () => void 0) {
-    super();
-    this.onChunk = onChunk;
-    this.binary = format === "binary";
-  }
-  onChunk;
-  rows = 0;
-  bytes = 0;
-  binary;
-  headerLeft = 19;
-  /** Bytes still to skip inside a field value. */
-  skip = 0;
-  fieldsLeft = 0;
-  pending = [];
-  needed = 2;
-  _transform(chunk, _encoding, callback) {
-    this.bytes += chunk.length;
-    if (this.binary) this.scanBinary(chunk);
-    else this.scanText(chunk);
-    this.onChunk(this);
-    callback(null, chunk);
-  }
-  scanText(chunk) {
-    let index = chunk.indexOf(10);
-    while (index !== -1) {
-      this.rows += 1;
-      index = chunk.indexOf(10, index + 1);
+
+// engine/copy-relay.ts
+var import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
+var COPY_DATA = 100;
+var ERROR_RESPONSE = 69;
+var SKIPPED = /* @__PURE__ */ new Set([
+  72,
+  78,
+  83,
+  65
+]);
+var HEADER = 5;
+var HOLD_LIMIT = 1 << 20;
+var CopyDataFramer = class {
+  /** CopyData messages seen (one per row, plus the binary format's trailer). */
+  messages = 0;
+  /** Row data bytes seen, without the framing. */
+  payloadBytes = 0;
+  /** Bytes of an incomplete message, kept until the rest arrives. */
+  pending = null;
+  /** Data bytes still to come of a long message being passed on in pieces. */
+  longRemaining = 0;
+  feed(chunk) {
+    const frames = [];
+    let data = chunk;
+    if (this.longRemaining > 0) {
+      const take = Math.min(this.longRemaining, data.length);
+      frames.push(this.framed(data.subarray(0, take)));
+      this.longRemaining -= take;
+      data = data.subarray(take);
     }
-  }
-  scanBinary(chunk) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.headerLeft > 0) {
-        const take = Math.min(this.headerLeft, chunk.length - offset);
-        for (let i = 0; i < take; i++) {
-          if (19 - this.headerLeft + i >= 15) this.pending.push(chunk[offset + i] ?? 0);
+    if (this.pending) {
+      data = Buffer.concat([this.pending, data]);
+      this.pending = null;
+    }
+    let at = 0;
+    let runStart = 0;
+    const closeRun = () => {
+      if (at > runStart) frames.push(data.subarray(runStart, at));
+    };
+    while (data.length - at >= HEADER) {
+      const code = data[at];
+      const length = data.readUInt32BE(at + 1);
+      const end = at + 1 + length;
+      if (code === COPY_DATA) {
+        if (end <= data.length) {
+          this.messages += 1;
+          this.payloadBytes += length - 4;
+          at = end;
+          continue;
         }
-        this.headerLeft -= take;
-        offset += take;
-        if (this.headerLeft === 0) {
-          this.skip = Buffer.from(this.pending).readUInt32BE(0);
-          this.pending.length = 0;
-        }
+        if (length - 4 <= HOLD_LIMIT) break;
+        closeRun();
+        this.messages += 1;
+        const available = data.subarray(at + HEADER);
+        if (available.length > 0) frames.push(this.framed(available));
+        this.longRemaining = length - 4 - available.length;
+        return { frames };
+      }
+      closeRun();
+      if (code === ERROR_RESPONSE) return { frames, end: { rest: data.subarray(at), error: true } };
+      if (end > data.length) {
+        runStart = at;
+        break;
+      }
+      if (SKIPPED.has(code ?? 0)) {
+        at = end;
+        runStart = at;
         continue;
       }
-      if (this.skip > 0) {
-        const take = Math.min(this.skip, chunk.length - offset);
-        this.skip -= take;
-        offset += take;
-        continue;
-      }
-      let value;
-      if (this.pending.length === 0 && offset + this.needed <= chunk.length) {
-        value = this.needed === 2 ? chunk.readInt16BE(offset) : chunk.readInt32BE(offset);
-        offset += this.needed;
-      } else {
-        this.pending.push(chunk[offset] ?? 0);
-        offset += 1;
-        if (this.pending.length < this.needed) continue;
-        const bytes2 = Buffer.from(this.pending);
-        this.pending.length = 0;
-        value = this.needed === 2 ? bytes2.readInt16BE(0) : bytes2.readInt32BE(0);
-      }
-      if (this.needed === 2) {
-        if (value === -1) continue;
-        this.rows += 1;
-        this.fieldsLeft = value;
-        if (value > 0) this.needed = 4;
-      } else {
-        this.skip = value > 0 ? value : 0;
-        this.fieldsLeft -= 1;
-        if (this.fieldsLeft === 0) this.needed = 2;
-      }
+      return { frames, end: { rest: data.subarray(end), error: false } };
     }
+    closeRun();
+    if (at < data.length) this.pending = data.subarray(at);
+    return { frames };
+  }
+  /** A piece of a long message as a CopyData message of its own, in one buffer (written whole, or not at all). */
+  framed(data) {
+    this.payloadBytes += data.length;
+    const message = Buffer.allocUnsafe(HEADER + data.length);
+    message[0] = COPY_DATA;
+    message.writeUInt32BE(data.length + 4, 1);
+    data.copy(message, HEADER);
+    return message;
   }
 };
+var CopyOutStream = Object.getPrototypeOf((0, import_pg_copy_streams.to)("")).constructor;
+var CopyInStream = Object.getPrototypeOf((0, import_pg_copy_streams.from)("")).constructor;
+var FramedCopyOut = class extends CopyOutStream {
+  constructor(text, onFrames = () => void 0) {
+    super(text);
+    this.onFrames = onFrames;
+  }
+  onFrames;
+  framer = new CopyDataFramer();
+  /** Replaces pg-copy-streams' parser, which is called with each chunk read from the connection. */
+  _parse(chunk) {
+    const { frames, end } = this.framer.feed(chunk);
+    let drained = true;
+    for (const frame of frames) drained = this.push(frame) && drained;
+    this.onFrames(this.framer);
+    if (!end) return drained;
+    const internals = this;
+    internals._buffer.take(internals._buffer.size);
+    internals._buffer.push(end.rest);
+    internals._detach();
+    if (!end.error) {
+      this.push(null);
+      internals._cleanup();
+    }
+    return false;
+  }
+};
+var FramedCopyIn = class extends CopyInStream {
+  flushChunk(chunk) {
+    const connection = this.connection;
+    return connection.stream.write(chunk);
+  }
+};
+
+// engine/copy-stream.ts
 async function streamCopy(source, destination, options) {
   const formatClause = options.format === "binary" ? "FORMAT binary" : "FORMAT text";
-  const out = source.query((0, import_pg_copy_streams.to)(`COPY (${options.selectSql}) TO STDOUT (${formatClause})`));
-  const into = destination.query(
-    (0, import_pg_copy_streams.from)(`${options.targetSql} FROM STDIN (${formatClause}${options.freeze ? ", FREEZE" : ""})`)
-  );
+  const rowsOf = (messages) => options.format === "binary" ? Math.max(0, messages - 1) : messages;
   let lastReport = 0;
-  const counter = new RowCounter(options.format, ({ rows: rows3, bytes: bytes2 }) => {
-    const now = Date.now();
-    if (options.onProgress && now - lastReport >= 200) {
-      lastReport = now;
-      options.onProgress({ rows: rows3, bytes: bytes2 });
-    }
-  });
-  await pipeline(out, counter, into);
-  const rows2 = into.rowCount ?? counter.rows;
-  options.onProgress?.({ rows: rows2, bytes: counter.bytes });
-  return { rows: rows2, bytes: counter.bytes };
+  const out = source.query(
+    new FramedCopyOut(`COPY (${options.selectSql}) TO STDOUT (${formatClause})`, (framer) => {
+      const now = Date.now();
+      if (options.onProgress && now - lastReport >= 200) {
+        lastReport = now;
+        options.onProgress({ rows: rowsOf(framer.messages), bytes: framer.payloadBytes });
+      }
+    })
+  );
+  const into = destination.query(
+    new FramedCopyIn(`${options.targetSql} FROM STDIN (${formatClause}${options.freeze ? ", FREEZE" : ""})`)
+  );
+  await pipeline(out, into);
+  const rows2 = into.rowCount;
+  const bytes2 = out.framer.payloadBytes;
+  options.onProgress?.({ rows: rows2, bytes: bytes2 });
+  return { rows: rows2, bytes: bytes2 };
 }
 
 // engine/keys.ts
@@ -42116,8 +42162,8 @@ var SourceSnapshot = class _SourceSnapshot {
   coordinator;
   snapshotId;
   config;
-  static async open(config, retryForSeconds, signal) {
-    const client = await connect(config, "source", retryForSeconds, signal);
+  static async open(config, retryForSeconds, signal, onFirstRetry) {
+    const client = await connect(config, "source", retryForSeconds, signal, onFirstRetry);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -42277,14 +42323,27 @@ async function run(spec, options = {}) {
   const resources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
+    const serverWait = (side) => (reason) => emit({
+      type: "server-wait",
+      side,
+      endpoint: describeEndpoint(spec[side]),
+      reason,
+      seconds: spec.waitTimeoutSeconds
+    });
     resources.control = await connect(
       spec.destination,
       "destination",
       spec.waitTimeoutSeconds,
-      options.signal
+      options.signal,
+      serverWait("destination")
     );
     resources.control.on("error", (error2) => resources.controlLost ??= error2.message);
-    resources.snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds, options.signal);
+    resources.snapshot = await SourceSnapshot.open(
+      spec.source,
+      spec.waitTimeoutSeconds,
+      options.signal,
+      serverWait("source")
+    );
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),
@@ -44097,6 +44156,10 @@ function progressLine(event) {
   switch (event.type) {
     case "connected":
       return oneLine(`Connected: source ${event.source} → destination ${event.destination}`);
+    case "server-wait":
+      return oneLine(
+        `Cannot reach the ${event.side} ${event.endpoint} yet (${event.reason}): retrying for up to ${event.seconds} s…`
+      );
     case "lock-wait":
       return oneLine(
         `Another pgferry run holds target schema "${event.targetSchema}": waiting for it to end…`

@@ -2,6 +2,7 @@ import type { ProgressEvent } from "../../engine/index.js";
 import type { Output } from "../io.js";
 import { formatRows } from "../render/format.js";
 import { failureText, finishedTableLine } from "../render/table-lines.js";
+import { serverWaitLine } from "../render/server-wait.js";
 import type { ProgressView } from "./view.js";
 
 /**
@@ -35,6 +36,9 @@ export class LineProgress implements ProgressView {
         } else {
           this.output.info(finishedTableLine(event.index, event.total, event.result, style));
         }
+        break;
+      case "server-wait":
+        if (!this.options.failuresOnly) this.output.info(serverWaitLine(event, style.symbols.ellipsis));
         break;
       case "lock-wait":
         if (!this.options.failuresOnly) {

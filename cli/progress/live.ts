@@ -4,6 +4,7 @@ import { formatBytes, formatCount, formatDuration, formatRate } from "../render/
 import type { Style } from "../render/style.js";
 import { ANSI_SEQUENCE, visibleWidth } from "../render/style.js";
 import { finishedTableLine } from "../render/table-lines.js";
+import { serverWaitLine } from "../render/server-wait.js";
 import type { ProgressView } from "./view.js";
 
 const REDRAW_MS = 100;
@@ -63,6 +64,9 @@ export class LiveProgress implements ProgressView {
       case "connected":
         this.status = "preparing";
         this.redraw([this.style.dim(`Connected: source ${event.source}, destination ${event.destination}`)]);
+        return;
+      case "server-wait":
+        this.redraw([this.style.dim(serverWaitLine(event, this.style.symbols.ellipsis))]);
         return;
       case "lock-wait":
         this.status = `waiting for another pgferry run on schema "${event.targetSchema}" to finish`;
