@@ -14,6 +14,7 @@ import {
   specFromOverrides,
   SpecError,
   type MigrationSpec,
+  type ProgressListener,
   type RunReport,
 } from "../engine/index.js";
 import {
@@ -52,7 +53,9 @@ async function ferry(inputs: ActionInputs, secrets: Secrets): Promise<void> {
       `${describeEndpoint(spec.source)} schema "${spec.sourceSchema}" → ` +
       `${describeEndpoint(spec.destination)} schema "${spec.targetSchema}"`,
   );
-  const report = secrets.scrubDeep(inputs.dryRun ? await plan(spec) : await copy(spec, say));
+  const report = secrets.scrubDeep(
+    inputs.dryRun ? await plan(spec, { onEvent: logProgress(say) }) : await copy(spec, say),
+  );
   if (report.dryRun) {
     core.startGroup("Plan, table by table");
     for (const table of report.tables) say(planLine(table));
@@ -95,6 +98,14 @@ async function loadSpec(inputs: ActionInputs): Promise<MigrationSpec> {
 }
 
 /** `run`, with the runner's cancellation (SIGINT, then SIGTERM) rolling back the tables in flight. */
+/** Progress events as log lines, the frequent ones left out. */
+function logProgress(say: (line: string) => void): ProgressListener {
+  return (event) => {
+    const line = progressLine(event);
+    if (line !== undefined) say(line);
+  };
+}
+
 async function copy(spec: MigrationSpec, say: (line: string) => void): Promise<RunReport> {
   const controller = new AbortController();
   const cancel = () => {
@@ -107,10 +118,7 @@ async function copy(spec: MigrationSpec, say: (line: string) => void): Promise<R
   try {
     return await runSpec(spec, {
       signal: controller.signal,
-      onEvent: (event) => {
-        const line = progressLine(event);
-        if (line !== undefined) say(line);
-      },
+      onEvent: logProgress(say),
     });
   } finally {
     core.endGroup();

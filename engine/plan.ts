@@ -3,7 +3,8 @@ import { connect, serverVersion, SESSION_SETTINGS_SQL } from "./connection.js";
 import { targetSearchPath } from "./ddl.js";
 import { qualify } from "./ident.js";
 import { makeReport, type RunReport, type TableResult } from "./report.js";
-import { toTableError } from "./run.js";
+import type { ProgressListener } from "./events.js";
+import { serverWaitNotice, toTableError } from "./run.js";
 import { assertSafeTargetSchema, planTables, type PlannedTable } from "./selection.js";
 import { SourceSnapshot } from "./sessions.js";
 import type { MigrationSpec } from "./spec.js";
@@ -18,13 +19,28 @@ import type pg from "pg";
  * for tables that would be created or recreated, the planner's estimate (`rowsEstimated`) unless the table was
  * never analyzed.
  */
-export async function plan(spec: MigrationSpec): Promise<RunReport> {
+export async function plan(
+  spec: MigrationSpec,
+  options: { onEvent?: ProgressListener } = {},
+): Promise<RunReport> {
   assertSafeTargetSchema(spec);
   const startedAt = new Date();
-  const destination = await connect(spec.destination, "destination", spec.waitTimeoutSeconds);
+  const serverWait = serverWaitNotice(spec, options.onEvent ?? (() => undefined));
+  const destination = await connect(
+    spec.destination,
+    "destination",
+    spec.waitTimeoutSeconds,
+    undefined,
+    serverWait("destination"),
+  );
   let snapshot: SourceSnapshot | undefined;
   try {
-    snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds);
+    snapshot = await SourceSnapshot.open(
+      spec.source,
+      spec.waitTimeoutSeconds,
+      undefined,
+      serverWait("source"),
+    );
     await destination.query(SESSION_SETTINGS_SQL);
     await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);

@@ -43,14 +43,7 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   const resources: RunResources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
-    const serverWait = (side: "source" | "destination") => (reason: string) =>
-      emit({
-        type: "server-wait",
-        side,
-        endpoint: describeEndpoint(spec[side]),
-        reason,
-        seconds: spec.waitTimeoutSeconds,
-      });
+    const serverWait = serverWaitNotice(spec, emit);
     resources.control = await connect(
       spec.destination,
       "destination",
@@ -152,6 +145,21 @@ async function readTargetTablesOnce(client: pg.Client, targetSchema: string) {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new PgferryError("interrupted", "Interrupted before any table was touched.");
+}
+
+/** Reports, once per side, that a server refused the first connection and is being retried. */
+export function serverWaitNotice(
+  spec: MigrationSpec,
+  emit: ProgressListener,
+): (side: "source" | "destination") => (reason: string) => void {
+  return (side) => (reason) =>
+    emit({
+      type: "server-wait",
+      side,
+      endpoint: describeEndpoint(spec[side]),
+      reason,
+      seconds: spec.waitTimeoutSeconds,
+    });
 }
 
 function setupError(error: unknown, targetSchema: string, secrets: (string | undefined)[]): unknown {

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   describeEndpoint,
+  plan,
   run,
   type ConnectionConfig,
   type MigrationSpec,
@@ -91,6 +92,20 @@ describe("faults: the server restarts", () => {
     assert.match(waits[0]?.type === "server-wait" ? waits[0].reason : "", /ECONNREFUSED/);
     assert.equal(report.totals.tablesFailed, 0);
     assert.equal(report.totals.rowsCopied, 200_100);
+  });
+
+  test("plan started while the server is down announces the wait too, then plans", async () => {
+    await server.stop();
+    const events: ProgressEvent[] = [];
+    const planning = plan(spec({ waitTimeoutSeconds: 30 }), { onEvent: (event) => events.push(event) });
+    await sleep(1000);
+    await server.start();
+    const report = await planning;
+    assert.equal(report.dryRun, true);
+    assert.deepEqual(
+      events.map((event) => event.type === "server-wait" && event.side),
+      ["destination"],
+    );
   });
 
   test("a server that stays down: a clear error once waitTimeoutSeconds has passed, exit 2, no stack trace", async () => {

@@ -42323,13 +42323,7 @@ async function run(spec, options = {}) {
   const resources = { workers: [] };
   const secrets = [spec.source.password, spec.destination.password];
   try {
-    const serverWait = (side) => (reason) => emit({
-      type: "server-wait",
-      side,
-      endpoint: describeEndpoint(spec[side]),
-      reason,
-      seconds: spec.waitTimeoutSeconds
-    });
+    const serverWait = serverWaitNotice(spec, emit);
     resources.control = await connect(
       spec.destination,
       "destination",
@@ -42426,6 +42420,15 @@ async function readTargetTablesOnce(client, targetSchema) {
 }
 function throwIfAborted(signal) {
   if (signal?.aborted) throw new PgferryError("interrupted", "Interrupted before any table was touched.");
+}
+function serverWaitNotice(spec, emit) {
+  return (side) => (reason) => emit({
+    type: "server-wait",
+    side,
+    endpoint: describeEndpoint(spec[side]),
+    reason,
+    seconds: spec.waitTimeoutSeconds
+  });
 }
 function setupError(error2, targetSchema, secrets) {
   const code = error2.code;
@@ -42648,13 +42651,25 @@ var SPEC_DEFAULTS = {
 };
 
 // engine/plan.ts
-async function plan(spec) {
+async function plan(spec, options = {}) {
   assertSafeTargetSchema(spec);
   const startedAt = /* @__PURE__ */ new Date();
-  const destination = await connect(spec.destination, "destination", spec.waitTimeoutSeconds);
+  const serverWait = serverWaitNotice(spec, options.onEvent ?? (() => void 0));
+  const destination = await connect(
+    spec.destination,
+    "destination",
+    spec.waitTimeoutSeconds,
+    void 0,
+    serverWait("destination")
+  );
   let snapshot;
   try {
-    snapshot = await SourceSnapshot.open(spec.source, spec.waitTimeoutSeconds);
+    snapshot = await SourceSnapshot.open(
+      spec.source,
+      spec.waitTimeoutSeconds,
+      void 0,
+      serverWait("source")
+    );
     await destination.query(SESSION_SETTINGS_SQL);
     await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);
@@ -44400,7 +44415,9 @@ async function ferry(inputs, secrets) {
   say(
     `pgferry ${inputs.dryRun ? "dry run (plan)" : "run"}, mode ${spec.mode}: ${describeEndpoint(spec.source)} schema "${spec.sourceSchema}" → ${describeEndpoint(spec.destination)} schema "${spec.targetSchema}"`
   );
-  const report = secrets.scrubDeep(inputs.dryRun ? await plan(spec) : await copy(spec, say));
+  const report = secrets.scrubDeep(
+    inputs.dryRun ? await plan(spec, { onEvent: logProgress(say) }) : await copy(spec, say)
+  );
   if (report.dryRun) {
     startGroup("Plan, table by table");
     for (const table of report.tables) say(planLine(table));
@@ -44426,6 +44443,12 @@ async function loadSpec(inputs) {
   }
   return loadSpecFile(inputs.spec, { overrides });
 }
+function logProgress(say) {
+  return (event) => {
+    const line = progressLine(event);
+    if (line !== void 0) say(line);
+  };
+}
 async function copy(spec, say) {
   const controller = new AbortController();
   const cancel = () => {
@@ -44438,10 +44461,7 @@ async function copy(spec, say) {
   try {
     return await run(spec, {
       signal: controller.signal,
-      onEvent: (event) => {
-        const line = progressLine(event);
-        if (line !== void 0) say(line);
-      }
+      onEvent: logProgress(say)
     });
   } finally {
     endGroup();
