@@ -57,12 +57,19 @@ const SSL_UNSUPPORTED = /does not support SSL/i;
  * Opens a client, retrying transient failures (server starting up, connection refused) with backoff for at most
  * `retryForSeconds`, and turns every failure into a PgferryError that says which side and what went wrong.
  */
+export interface ConnectOptions {
+  /** How long a refused connection or a server still starting up is retried (0: not at all). */
+  retryForSeconds?: number;
+  /** Stops the retrying. */
+  signal?: AbortSignal;
+  /** Told once, with the (redacted) reason, when the first attempt failed and retrying begins. */
+  onFirstRetry?: (reason: string) => void;
+}
+
 export async function connect(
   config: ConnectionConfig,
   side: Side,
-  retryForSeconds = 0,
-  signal?: AbortSignal,
-  onFirstRetry?: (reason: string) => void,
+  { retryForSeconds = 0, signal, onFirstRetry }: ConnectOptions = {},
 ): Promise<pg.Client> {
   const deadline = Date.now() + retryForSeconds * 1000;
   let delay = 250;
@@ -193,9 +200,8 @@ export async function withClient<T>(
   config: ConnectionConfig,
   side: Side,
   work: (client: pg.Client) => Promise<T>,
-  retryForSeconds = 0,
 ): Promise<T> {
-  const client = await connect(config, side, retryForSeconds);
+  const client = await connect(config, side);
   try {
     return await work(client);
   } finally {

@@ -46,13 +46,8 @@ export interface BucketScheme {
   bucketSql(alias?: string): string;
   /** `(b, count, sum)` of the non-empty buckets of the rows of `side`, by index range scans when `indexed`. */
   printsSql(side: Pick<KeySide, "from">, indexed: boolean): string;
-  /** `columns` of the rows of `side` in the buckets `bitmapSql` marks, by index range scans when `indexed`. */
-  selectInBucketsSql(
-    side: Pick<KeySide, "from">,
-    indexed: boolean,
-    bitmapSql: string,
-    columns: string,
-  ): string;
+  /** `columns` of the rows of `side` in the buckets `bitmapSql` marks, by index range scans (prefix buckets). */
+  selectInBucketsByIndexSql?(side: Pick<KeySide, "from">, bitmapSql: string, columns: string): string;
 }
 
 const aggregates = (keys: KeyColumns) => `count(*)::text AS count, sum(${keyHashSql(keys)})::text AS sum`;
@@ -67,8 +62,6 @@ function keyHashScheme(keys: KeyColumns): BucketScheme {
     printsSql: (side) =>
       `SELECT (h & ${BUCKETS - 1})::int AS b, count(*)::text AS count, sum(h)::text AS sum
          FROM (SELECT ${keyHashSql(keys)} AS h ${side.from}) keys GROUP BY 1`,
-    selectInBucketsSql: (side, _indexed, bitmapSql, columns) =>
-      `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`,
   };
 }
 
@@ -95,12 +88,10 @@ function uuidPrefixScheme(keys: KeyColumns, column: string): BucketScheme {
              SELECT ${aggregates(keys)} ${side.from} WHERE ${inBucket}) x
             WHERE x.count <> '0'`
         : `SELECT ${bucketSql()} AS b, ${aggregates(keys)} ${side.from} GROUP BY 1`,
-    selectInBucketsSql: (side, indexed, bitmapSql, columns) =>
-      indexed
-        ? `SELECT x.* FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
-             SELECT ${columns} ${side.from} WHERE ${inBucket}) x
-            WHERE get_bit(${bitmapSql}, b) = 1`
-        : `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`,
+    selectInBucketsByIndexSql: (side, bitmapSql, columns) =>
+      `SELECT x.* FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
+         SELECT ${columns} ${side.from} WHERE ${inBucket}) x
+        WHERE get_bit(${bitmapSql}, b) = 1`,
   };
 }
 
@@ -177,10 +168,12 @@ export async function narrowByBuckets(
   }
   // A bytea bitmap makes the test O(1) per row on every version (a long IN list is hashed only from PG 14 on).
   const bitmapSql = `decode('${bitmap.toString("hex")}', 'hex')`;
+  const filter: KeyFilter = (alias = "") => `get_bit(${bitmapSql}, ${scheme.bucketSql(alias)}) = 1`;
+  const byIndex = sourceBuckets.indexed ? scheme.selectInBucketsByIndexSql : undefined;
   return {
-    filter: (alias = "") => `get_bit(${bitmapSql}, ${scheme.bucketSql(alias)}) = 1`,
+    filter,
     sourceTotal,
     sourceCandidatesSql: (columns) =>
-      scheme.selectInBucketsSql(source, sourceBuckets.indexed, bitmapSql, columns),
+      byIndex ? byIndex(source, bitmapSql, columns) : `SELECT ${columns} ${source.from} WHERE ${filter()}`,
   };
 }

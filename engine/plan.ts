@@ -26,21 +26,16 @@ export async function plan(
   assertSafeTargetSchema(spec);
   const startedAt = new Date();
   const serverWait = serverWaitNotice(spec, options.onEvent ?? (() => undefined));
-  const destination = await connect(
-    spec.destination,
-    "destination",
-    spec.waitTimeoutSeconds,
-    undefined,
-    serverWait("destination"),
-  );
+  const destination = await connect(spec.destination, "destination", {
+    retryForSeconds: spec.waitTimeoutSeconds,
+    onFirstRetry: serverWait("destination"),
+  });
   let snapshot: SourceSnapshot | undefined;
   try {
-    snapshot = await SourceSnapshot.open(
-      spec.source,
-      spec.waitTimeoutSeconds,
-      undefined,
-      serverWait("source"),
-    );
+    snapshot = await SourceSnapshot.open(spec.source, {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      onFirstRetry: serverWait("source"),
+    });
     await destination.query(SESSION_SETTINGS_SQL);
     await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);

@@ -44,20 +44,17 @@ export async function run(spec: MigrationSpec, options: RunOptions = {}): Promis
   const secrets = [spec.source.password, spec.destination.password];
   try {
     const serverWait = serverWaitNotice(spec, emit);
-    resources.control = await connect(
-      spec.destination,
-      "destination",
-      spec.waitTimeoutSeconds,
-      options.signal,
-      serverWait("destination"),
-    );
+    resources.control = await connect(spec.destination, "destination", {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      signal: options.signal,
+      onFirstRetry: serverWait("destination"),
+    });
     resources.control.on("error", (error: Error) => (resources.controlLost ??= error.message));
-    resources.snapshot = await SourceSnapshot.open(
-      spec.source,
-      spec.waitTimeoutSeconds,
-      options.signal,
-      serverWait("source"),
-    );
+    resources.snapshot = await SourceSnapshot.open(spec.source, {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      signal: options.signal,
+      onFirstRetry: serverWait("source"),
+    });
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { connect, SESSION_SETTINGS_SQL } from "./connection.js";
+import { connect, SESSION_SETTINGS_SQL, type ConnectOptions } from "./connection.js";
 import { PgferryError } from "./errors.js";
 import type { ConnectionConfig } from "./spec.js";
 
@@ -15,13 +15,8 @@ export class SourceSnapshot {
     private readonly config: ConnectionConfig,
   ) {}
 
-  static async open(
-    config: ConnectionConfig,
-    retryForSeconds: number,
-    signal?: AbortSignal,
-    onFirstRetry?: (reason: string) => void,
-  ): Promise<SourceSnapshot> {
-    const client = await connect(config, "source", retryForSeconds, signal, onFirstRetry);
+  static async open(config: ConnectionConfig, options: ConnectOptions = {}): Promise<SourceSnapshot> {
+    const client = await connect(config, "source", options);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

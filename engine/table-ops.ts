@@ -15,6 +15,7 @@ import { narrowByBuckets, type KeyFilter } from "./key-buckets.js";
 import { qualify, quoteIdent, type TableRef } from "./ident.js";
 import {
   keyHashSql,
+  keyInListSql,
   keyOrderSql,
   keyTextColumnsSql,
   keyTupleSql,
@@ -437,20 +438,19 @@ async function loadSourceKeys(
   shape: TableShape,
   keys: KeyColumns,
   candidatesSql: (columns: string) => string,
-): Promise<number> {
+): Promise<void> {
   const keyList = keys.map((key) => quoteIdent(key.name)).join(", ");
   await destination.query(
     `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`,
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
-  const streamed = await streamCopy(source, destination, {
+  await streamCopy(source, destination, {
     selectSql: candidatesSql(keyList),
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false,
   });
   await destination.query(`ANALYZE ${KEY_TABLE}`);
-  return streamed.rows;
 }
 
 /**
@@ -496,8 +496,10 @@ async function copyMissingRows(
     if (batch.rows.length === 0) break;
     keyCount += batch.rows.length;
     for (const row of batch.rows) keySum += BigInt(row.h ?? 0);
-    const values = batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""));
-    const inList = `${keyTupleSql(keys)} IN (${values.map((v) => keyLiteralSql(keys, v)).join(", ")})`;
+    const inList = keyInListSql(
+      keys,
+      batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? "")),
+    );
     const part = await streamCopy(source, destination, {
       ...copyOptions,
       selectSql: sourceSelectSql(shape, inList),

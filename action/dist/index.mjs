@@ -41055,7 +41055,7 @@ function isTransient(error2) {
   return code === "57P03" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "53300";
 }
 var SSL_UNSUPPORTED = /does not support SSL/i;
-async function connect(config, side, retryForSeconds = 0, signal, onFirstRetry) {
+async function connect(config, side, { retryForSeconds = 0, signal, onFirstRetry } = {}) {
   const deadline = Date.now() + retryForSeconds * 1e3;
   let delay = 250;
   for (; ; ) {
@@ -41601,6 +41601,9 @@ function keyTextColumnsSql(keys, alias = "") {
   const prefix = alias ? `${alias}.` : "";
   return keys.map((key, i) => `${prefix}${quoteIdent(key.name)}::text AS k${i}`).join(", ");
 }
+function keyInListSql(keys, rows2) {
+  return `${keyTupleSql(keys)} IN (${rows2.map((values) => keyLiteralSql(keys, values)).join(", ")})`;
+}
 
 // engine/key-buckets.ts
 var BUCKETS = 65536;
@@ -41612,8 +41615,7 @@ function keyHashScheme(keys) {
     bucketSql,
     // The hash is computed once per row, for the bucket and the sum.
     printsSql: (side) => `SELECT (h & ${BUCKETS - 1})::int AS b, count(*)::text AS count, sum(h)::text AS sum
-         FROM (SELECT ${keyHashSql(keys)} AS h ${side.from}) keys GROUP BY 1`,
-    selectInBucketsSql: (side, _indexed, bitmapSql, columns) => `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`
+         FROM (SELECT ${keyHashSql(keys)} AS h ${side.from}) keys GROUP BY 1`
   };
 }
 function uuidPrefixScheme(keys, column) {
@@ -41630,9 +41632,9 @@ function uuidPrefixScheme(keys, column) {
     printsSql: (side, indexed) => indexed ? `SELECT b, x.count, x.sum FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
              SELECT ${aggregates(keys)} ${side.from} WHERE ${inBucket}) x
             WHERE x.count <> '0'` : `SELECT ${bucketSql()} AS b, ${aggregates(keys)} ${side.from} GROUP BY 1`,
-    selectInBucketsSql: (side, indexed, bitmapSql, columns) => indexed ? `SELECT x.* FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
-             SELECT ${columns} ${side.from} WHERE ${inBucket}) x
-            WHERE get_bit(${bitmapSql}, b) = 1` : `SELECT ${columns} ${side.from} WHERE get_bit(${bitmapSql}, ${bucketSql()}) = 1`
+    selectInBucketsByIndexSql: (side, bitmapSql, columns) => `SELECT x.* FROM generate_series(0, ${BUCKETS - 1}) b CROSS JOIN LATERAL (
+         SELECT ${columns} ${side.from} WHERE ${inBucket}) x
+        WHERE get_bit(${bitmapSql}, b) = 1`
   };
 }
 function bucketSchemeOf(keys) {
@@ -41684,10 +41686,12 @@ async function narrowByBuckets(source, target, keys) {
     };
   }
   const bitmapSql = `decode('${bitmap.toString("hex")}', 'hex')`;
+  const filter = (alias = "") => `get_bit(${bitmapSql}, ${scheme.bucketSql(alias)}) = 1`;
+  const byIndex = sourceBuckets.indexed ? scheme.selectInBucketsByIndexSql : void 0;
   return {
-    filter: (alias = "") => `get_bit(${bitmapSql}, ${scheme.bucketSql(alias)}) = 1`,
+    filter,
     sourceTotal,
-    sourceCandidatesSql: (columns) => scheme.selectInBucketsSql(source, sourceBuckets.indexed, bitmapSql, columns)
+    sourceCandidatesSql: (columns) => byIndex ? byIndex(source, bitmapSql, columns) : `SELECT ${columns} ${source.from} WHERE ${filter()}`
   };
 }
 
@@ -41957,14 +41961,13 @@ async function loadSourceKeys(source, destination, shape, keys, candidatesSql) {
     `CREATE TEMP TABLE _pgferry_source_keys ON COMMIT DROP AS SELECT ${keyList} FROM ${qualify(shape.target)} WITH NO DATA`
   );
   const byName = new Map(shape.table.columns.map((column) => [column.name, column]));
-  const streamed = await streamCopy(source, destination, {
+  await streamCopy(source, destination, {
     selectSql: candidatesSql(keyList),
     targetSql: `COPY ${KEY_TABLE} (${keyList})`,
     format: keys.every((key) => byName.get(key.name)?.binarySafe) ? "binary" : "text",
     freeze: false
   });
   await destination.query(`ANALYZE ${KEY_TABLE}`);
-  return streamed.rows;
 }
 function missingKeysSql(shape, keys, narrowing) {
   const matches = keys.map((key) => `t.${quoteIdent(key.name)} = s.${quoteIdent(key.name)}`);
@@ -41989,8 +41992,10 @@ async function copyMissingRows(context, shape, keys, narrowing, copyOptions) {
     if (batch.rows.length === 0) break;
     keyCount += batch.rows.length;
     for (const row of batch.rows) keySum += BigInt(row.h ?? 0);
-    const values = batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""));
-    const inList = `${keyTupleSql(keys)} IN (${values.map((v) => keyLiteralSql(keys, v)).join(", ")})`;
+    const inList = keyInListSql(
+      keys,
+      batch.rows.map((row) => keys.map((_, i) => row[`k${i}`] ?? ""))
+    );
     const part = await streamCopy(source, destination, {
       ...copyOptions,
       selectSql: sourceSelectSql(shape, inList),
@@ -42162,8 +42167,8 @@ var SourceSnapshot = class _SourceSnapshot {
   coordinator;
   snapshotId;
   config;
-  static async open(config, retryForSeconds, signal, onFirstRetry) {
-    const client = await connect(config, "source", retryForSeconds, signal, onFirstRetry);
+  static async open(config, options = {}) {
+    const client = await connect(config, "source", options);
     try {
       await client.query(SESSION_SETTINGS_SQL);
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -42324,20 +42329,17 @@ async function run(spec, options = {}) {
   const secrets = [spec.source.password, spec.destination.password];
   try {
     const serverWait = serverWaitNotice(spec, emit);
-    resources.control = await connect(
-      spec.destination,
-      "destination",
-      spec.waitTimeoutSeconds,
-      options.signal,
-      serverWait("destination")
-    );
+    resources.control = await connect(spec.destination, "destination", {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      signal: options.signal,
+      onFirstRetry: serverWait("destination")
+    });
     resources.control.on("error", (error2) => resources.controlLost ??= error2.message);
-    resources.snapshot = await SourceSnapshot.open(
-      spec.source,
-      spec.waitTimeoutSeconds,
-      options.signal,
-      serverWait("source")
-    );
+    resources.snapshot = await SourceSnapshot.open(spec.source, {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      signal: options.signal,
+      onFirstRetry: serverWait("source")
+    });
     emit({
       type: "connected",
       source: describeEndpoint(spec.source),
@@ -42655,21 +42657,16 @@ async function plan(spec, options = {}) {
   assertSafeTargetSchema(spec);
   const startedAt = /* @__PURE__ */ new Date();
   const serverWait = serverWaitNotice(spec, options.onEvent ?? (() => void 0));
-  const destination = await connect(
-    spec.destination,
-    "destination",
-    spec.waitTimeoutSeconds,
-    void 0,
-    serverWait("destination")
-  );
+  const destination = await connect(spec.destination, "destination", {
+    retryForSeconds: spec.waitTimeoutSeconds,
+    onFirstRetry: serverWait("destination")
+  });
   let snapshot;
   try {
-    snapshot = await SourceSnapshot.open(
-      spec.source,
-      spec.waitTimeoutSeconds,
-      void 0,
-      serverWait("source")
-    );
+    snapshot = await SourceSnapshot.open(spec.source, {
+      retryForSeconds: spec.waitTimeoutSeconds,
+      onFirstRetry: serverWait("source")
+    });
     await destination.query(SESSION_SETTINGS_SQL);
     await destination.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     const catalog = await readSourceCatalog(snapshot.coordinator, spec.sourceSchema);
